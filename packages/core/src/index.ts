@@ -1,0 +1,3 @@
+export * from './interfaces.js';
+export { register, get, list, unregister } from './registry.js';
+export type { RegistryKind, RegistryKinds } from './registry.js';

@@ -1,0 +1,183 @@
+// The shared, versioned contracts of unlearn. Every objective, optimizer, mask builder, metric and model
+// implements or consumes these; an implementation published by anyone depends on @unlearn/core alone.
+// Type-only imports: this file has no runtime dependency on a backend.
+import type { Scalar, Tensor, Tensor2D, Tensor3D, Variable } from '@tensorflow/tfjs-core';
+
+/** Version of these interfaces; bumped on any breaking change to a shape below. */
+export const specificationVersion = 'v1' as const;
+
+/** Trainable parameters keyed by their Hugging Face state-dict names (e.g. `model.layers.0.self_attn.q_proj.weight`). */
+export type ParamMap = Map<string, Variable>;
+/** Tensors keyed by parameter name: gradients, optimizer state, masks, curvature estimates. */
+export type TensorMap = Map<string, Tensor>;
+
+/** A Hugging Face `config.json`, as read. Architecture-specific keys stay in their HF snake_case spelling. */
+export interface ModelConfig {
+  model_type: string;
+  vocab_size: number;
+  hidden_size: number;
+  num_hidden_layers: number;
+  [key: string]: unknown;
+}
+
+/**
+ * One tokenized batch. All int32, shape [batch, seq].
+ * - `attentionMask`: 1 for real tokens, 0 for padding.
+ * - `labels`: Hugging Face convention — aligned with `inputIds` (the loss shifts internally: logits at t predict
+ *   labels at t+1); -100 marks tokens that carry no loss (prompt, padding).
+ */
+export interface TokenBatch {
+  inputIds: Tensor2D;
+  attentionMask: Tensor2D;
+  labels: Tensor2D;
+}
+
+/** The batch an unlearning step sees. `alternate` holds e.g. refusal ("I don't know") answers to the forget questions. */
+export interface UnlearnBatch {
+  forget: TokenBatch;
+  retain?: TokenBatch;
+  alternate?: TokenBatch;
+}
+
+export interface ForwardInput {
+  inputIds: Tensor2D;
+  attentionMask?: Tensor2D;
+}
+
+export interface ForwardOptions {
+  /** Also return the residual stream: index 0 = embeddings, index i = output of layer i (length numLayers + 1). */
+  hiddenStates?: boolean;
+}
+
+export interface ForwardOutput {
+  /** [batch, seq, vocab] */
+  logits: Tensor3D;
+  hiddenStates?: Tensor3D[];
+}
+
+/** A causal language model whose parameters are tf.Variables named by HF keys; `forward` is differentiable in all of them. */
+export interface CausalLM {
+  readonly config: ModelConfig;
+  readonly params: ParamMap;
+  forward(input: ForwardInput, options?: ForwardOptions): ForwardOutput;
+  /** An independent, non-trainable copy: the reference model for KL / NPO / DPO. */
+  frozenCopy(): CausalLM;
+  dispose(): void;
+}
+
+/** What a tokenizer offers the rest of unlearn; @unlearn/models implements it over HF `tokenizer.json`. */
+export interface Tokenizer {
+  readonly vocabSize: number;
+  readonly bosTokenId: number | null;
+  readonly eosTokenId: number | null;
+  readonly padTokenId: number | null;
+  /** Adds BOS/EOS as tokenizer_config.json says when `addSpecialTokens` is true (the default). */
+  encode(text: string, options?: { addSpecialTokens?: boolean }): number[];
+  decode(ids: readonly number[], options?: { skipSpecialTokens?: boolean }): string;
+  /** Jinja chat template from tokenizer_config.json, when the checkpoint has one. */
+  readonly chatTemplate?: string;
+  /** Special token strings by role, from tokenizer_config.json (bos_token, eos_token, …). */
+  readonly specialTokens: Record<string, string>;
+}
+
+export interface ObjectiveContext {
+  /** The frozen model before unlearning; present when `needs.reference`. */
+  reference?: CausalLM;
+  step: number;
+}
+
+/** A loss plus named parts for logging (e.g. `forget`, `retain`). Parts are reported, the loss is minimised. */
+export interface ObjectiveOutput {
+  loss: Scalar;
+  parts?: Record<string, Scalar>;
+}
+
+/** An unlearning objective: a loss to MINIMISE, built from differentiable tfjs ops. */
+export interface Objective {
+  readonly name: string;
+  readonly needs: { retain?: boolean; reference?: boolean; alternate?: boolean; hiddenStates?: boolean };
+  loss(model: CausalLM, batch: UnlearnBatch, ctx: ObjectiveContext): Scalar | ObjectiveOutput;
+}
+
+/**
+ * Curvature information a second-order (or gradient-free) optimizer may ask for at the current step. Everything is
+ * computed from FIRST-order gradients or forward passes — TensorFlow.js has no reliable double backprop.
+ * Returned maps are owned by the caller (dispose them).
+ */
+export interface CurvatureProbe {
+  /** Number of loss-bearing tokens in the step's batch (Sophia's B). */
+  readonly batchTokens: number;
+  /** Gauss-Newton-Bartlett: ∇ CE(logits, ŷ) with ŷ ~ softmax(logits) sampled from the model (Sophia, Alg. 2). */
+  sampledLabelGrads(seed: number): TensorMap;
+  /** Finite-difference Hessian-vector product of the objective: (∇ℓ(θ+εv) − ∇ℓ(θ−εv)) / 2ε. */
+  hessianVectorProduct(v: TensorMap): TensorMap;
+  /** The objective's value at the current parameters, forward only (no gradient tape): for zeroth-order optimizers. */
+  lossValue(): number;
+  /** The retain set's curvature, for influence unlearning; present when the batch has a retain part. */
+  readonly retain?: RetainCurvature;
+}
+
+export interface RetainCurvature {
+  /** Gradient of the mean retain NLL. */
+  gradients(): TensorMap;
+  /** One gradient per retain example (per row of the retain batch): for WoodFisher's empirical Fisher. */
+  perSampleGradients(): TensorMap[];
+  /** Finite-difference HVP of the retain NLL. */
+  hessianVectorProduct(v: TensorMap): TensorMap;
+}
+
+/** 1 = the parameter entry may change, 0 = frozen. Same shapes as the parameters it covers; missing names are frozen entirely. */
+export type Mask = Map<string, Tensor>;
+
+export interface StepContext {
+  step: number;
+  /** Learning rate for this step from the schedule; optimizers fall back to their own `lr` when absent. */
+  lr?: number;
+  probe?: CurvatureProbe;
+  mask?: Mask;
+}
+
+/** Numbers an optimizer reports for a step (e.g. `winRate` for Sophia's clip, `updateNorm`). */
+export type StepStats = Record<string, number>;
+
+export interface Optimizer {
+  readonly name: string;
+  /**
+   * `false` for zeroth-order optimizers: the Trainer then opens no gradient tape and passes an empty `grads` map;
+   * the optimizer estimates what it needs through `ctx.probe.lossValue()`.
+   */
+  readonly usesGradients?: boolean;
+  /** Updates `params` in place. Must leave masked-out entries (mask 0) bit-exactly unchanged, state included. */
+  step(params: ParamMap, grads: TensorMap, ctx: StepContext): StepStats;
+  /** Optimizer state keyed by `<paramName>/<slot>` (e.g. `model.norm.weight/exp_avg`); scalars under plain names. */
+  state(): TensorMap;
+  loadState(state: TensorMap): void;
+  dispose(): void;
+}
+
+/** Data a mask builder scores parameters on. */
+export interface MaskData {
+  forget: TokenBatch[];
+  retain?: TokenBatch[];
+}
+
+export interface MaskBuilder {
+  readonly name: string;
+  /** `keep`: fraction of entries (globally ranked across all parameters) that may change, in (0, 1]. */
+  build(model: CausalLM, data: MaskData, options: { keep: number }): Promise<Mask>;
+}
+
+/** Inputs a metric receives; metrics may read other metrics' results from `results` (open-unlearning style). */
+export interface MetricContext {
+  model: CausalLM;
+  tokenizer?: Tokenizer;
+  data: Record<string, unknown>;
+  results: Record<string, unknown>;
+}
+
+export interface Metric<Result = unknown> {
+  readonly name: string;
+  /** Names of metrics whose results this one consumes; they run first. */
+  readonly dependsOn?: readonly string[];
+  compute(ctx: MetricContext): Promise<Result>;
+}

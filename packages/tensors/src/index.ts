@@ -1,0 +1,10 @@
+import './setup.js';
+export { initBackend, BACKEND_NAMES } from './backend.js';
+export type { BackendName, BackendRequest, BackendReport } from './backend.js';
+export { matmul, linear } from './matmul.js';
+export { registerMissingGradients } from './gradients.js';
+export {
+  readSafetensors, writeSafetensors, decodeSafetensors, encodeSafetensors, parseSafetensorsHeader, decodeEntry,
+  writeFileAtomic, SafetensorsError, MAX_HEADER_BYTES,
+} from './safetensors.js';
+export type { SafetensorsDtype, SafetensorsEntry, SafetensorsHeader, SafetensorsContents } from './safetensors.js';
