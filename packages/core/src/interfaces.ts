@@ -65,15 +65,19 @@ export interface CausalLM {
   dispose(): void;
 }
 
-/** What a tokenizer offers the rest of unlearn; @unlearn/models implements it over HF `tokenizer.json`. */
+/**
+ * What a tokenizer offers the rest of unlearn; @unlearn/models implements it over HF `tokenizer.json`.
+ * Asynchronous because the HF `tokenizers` Node binding is (its work runs off the main thread).
+ */
 export interface Tokenizer {
   readonly vocabSize: number;
   readonly bosTokenId: number | null;
   readonly eosTokenId: number | null;
   readonly padTokenId: number | null;
   /** Adds BOS/EOS as tokenizer_config.json says when `addSpecialTokens` is true (the default). */
-  encode(text: string, options?: { addSpecialTokens?: boolean }): number[];
-  decode(ids: readonly number[], options?: { skipSpecialTokens?: boolean }): string;
+  encode(text: string, options?: { addSpecialTokens?: boolean }): Promise<number[]>;
+  encodeBatch(texts: readonly string[], options?: { addSpecialTokens?: boolean }): Promise<number[][]>;
+  decode(ids: readonly number[], options?: { skipSpecialTokens?: boolean }): Promise<string>;
   /** Jinja chat template from tokenizer_config.json, when the checkpoint has one. */
   readonly chatTemplate?: string;
   /** Special token strings by role, from tokenizer_config.json (bos_token, eos_token, …). */
