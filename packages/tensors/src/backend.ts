@@ -87,15 +87,20 @@ interface GPULike {
 }
 
 async function initNative(details: BackendReport['details']): Promise<void> {
-  const pkg = '@unlearn/backend-native';
-  let mod: { registerNativeBackend?: () => Promise<Record<string, string | number | boolean>> | Record<string, string | number | boolean> };
-  try {
-    mod = await import(pkg);
-  } catch (e) {
-    throw new Error(`${pkg} is not available (${(e as Error).message.split('\n')[0]})`);
+  // Already registered (the app called registerNativeBackend() itself): just activate it.
+  if (!tf.findBackendFactory('native')) {
+    const pkg = '@unlearn/backend-native';
+    let mod: { registerNativeBackend?: () => Promise<Record<string, string | number | boolean>> | Record<string, string | number | boolean> };
+    try {
+      // A literal specifier, so bundlers and vitest resolve it; it is an optional package, absent from tensors' deps.
+      // @ts-ignore optional package: not a declared dependency of @unlearn/tensors
+      mod = await import('@unlearn/backend-native');
+    } catch (e) {
+      throw new Error(`${pkg} is not installed or its addon is not built (${(e as Error).message.split('\n')[0]})`);
+    }
+    if (typeof mod.registerNativeBackend !== 'function') throw new Error(`${pkg} does not export registerNativeBackend()`);
+    Object.assign(details, await mod.registerNativeBackend());
   }
-  if (typeof mod.registerNativeBackend !== 'function') throw new Error(`${pkg} does not export registerNativeBackend()`);
-  Object.assign(details, await mod.registerNativeBackend());
   await activate('native');
 }
 
