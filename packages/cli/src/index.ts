@@ -1,1 +1,11 @@
-export {};
+export { runConfigSchema, registryName, BACKENDS } from './config/schema.js';
+export type { RunConfig, RunConfigInput } from './config/schema.js';
+export { loadRunConfig, validateRunConfig, readConfigFile, mergeConfig, formatIssue, ConfigError } from './config/load.js';
+export { configFlags, addConfigFlags, flagOverrides, parseFlagValue } from './config/flags.js';
+export type { FlagSpec } from './config/flags.js';
+export { RunLog } from './run/log.js';
+export type { Progress, StepEvent } from './run/log.js';
+export { renderHtml, renderMarkdown, writeReport, lossCharts, tradeoffChart, METRIC_COLUMNS } from './report/report.js';
+export type { ReportInput, RunSummary, LossPoint } from './report/report.js';
+export { lineChart, scatterPlot, niceTicks, escapeXml } from './report/svg.js';
+export { screenshotHtml, findChromium } from './report/screenshot.js';

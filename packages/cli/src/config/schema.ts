@@ -1,0 +1,113 @@
+// The run config: one YAML/JSON file (or flags) describing a finetune / unlearn / eval run. Every section is a
+// strict zod object, so a typo'd key fails loudly (open-unlearning's configs fail silently on typos); method names
+// are checked against the @unlearn/core registries at load time, so the error lists what is actually registered.
+import { z } from 'zod';
+import { list, type RegistryKind } from '@unlearn/core';
+
+export const BACKENDS = ['auto', 'wasm', 'cpu', 'webgpu', 'native', 'tensorflow', 'tensorflow-gpu'] as const;
+
+/** A method name that must be registered under `kind` when the config is validated. */
+export function registryName(kind: RegistryKind) {
+  return z.string().superRefine((value, ctx) => {
+    const known = list(kind);
+    if (!known.includes(value)) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        message: `"${value}" is not one of ${known.length ? known.join(', ') : `(no ${kind} registered)`}`,
+      });
+    }
+  });
+}
+
+/** Free-form options handed to a registry factory, which validates them itself. */
+const factoryOptions = z.record(z.unknown()).default({}).describe('options passed to the factory (JSON or key=value,...)');
+
+export const modelSchema = z
+  .object({
+    path: z.string().optional().describe('Hugging Face folder to load (config.json, model.safetensors, tokenizer.json)'),
+    tokenizer: z.string().optional().describe('folder holding tokenizer.json (default: the model folder)'),
+    create: z.record(z.unknown()).optional().describe('a fresh model from this HF config.json content instead of path'),
+  })
+  .strict();
+
+export const dataSchema = z
+  .object({
+    kind: z.enum(['tofu', 'fictitious']).default('tofu').describe('TOFU JSON files, or the seeded fictitious-author generator'),
+    dir: z.string().default('../shared/data/tofu').describe('folder holding the TOFU JSON files'),
+    train: z.string().default('full').describe('split to fine-tune on'),
+    forget: z.string().default('forget10').describe('split to forget'),
+    retain: z.string().default('retain90').describe('split to keep'),
+    holdout: z.string().optional().describe('split for MIA/privleak (default: holdout matching forget)'),
+    authors: z.number().int().positive().optional().describe('use only the first N authors of each split (20 QA each)'),
+    maxLength: z.number().int().positive().default(128).describe('tokens per example (prompt + answer)'),
+    seed: z.number().int().default(0).describe('seed for the fictitious-author generator'),
+  })
+  .strict();
+
+export const objectiveSchema = z
+  .object({ name: registryName('objective').default('npo'), options: factoryOptions })
+  .strict();
+
+export const optimizerSchema = z
+  .object({
+    name: registryName('optimizer').default('sophia'),
+    lr: z.number().positive().default(1e-4).describe('peak learning rate'),
+    options: factoryOptions,
+  })
+  .strict();
+
+export const maskSchema = z
+  .object({
+    name: registryName('mask').describe('mask builder (omit the section for no mask)'),
+    keep: z.number().gt(0).lte(1).default(0.5).describe('fraction of weights that may change'),
+    options: factoryOptions,
+  })
+  .strict();
+
+export const trainingSchema = z
+  .object({
+    epochs: z.number().positive().default(1).describe('passes over the forget (or train) set'),
+    steps: z.number().int().positive().optional().describe('stop after this many steps (overrides epochs)'),
+    batchSize: z.number().int().positive().default(4),
+    schedule: z.enum(['constant', 'linear', 'cosine']).default('constant'),
+    warmupSteps: z.number().int().nonnegative().default(0),
+    clipNorm: z.number().positive().optional().describe('global gradient-norm clip'),
+    seed: z.number().int().default(0),
+  })
+  .strict();
+
+export const evalSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    retainModel: z.string().optional().describe('retain-only model folder, for forget quality'),
+    retainEval: z.string().optional().describe("a retain-only model's eval.json (its truth ratios), instead of retainModel"),
+    maxItems: z.number().int().positive().optional().describe('evaluate at most N items per split'),
+    generate: z.boolean().default(true).describe('greedy answers for ROUGE (slowest part)'),
+    maxNewTokens: z.number().int().positive().default(32),
+  })
+  .strict();
+
+export const runConfigSchema = z
+  .object({
+    name: z.string().regex(/^[\w.-]+$/, 'use letters, digits, "_", "-", "."').optional().describe('run name (folder name)'),
+    backend: z.enum(BACKENDS).default('auto').describe('TensorFlow.js backend'),
+    out: z.string().default('runs').describe('folder that receives one sub-folder per run'),
+    model: modelSchema.default({}),
+    data: dataSchema.default({}),
+    objective: objectiveSchema.default({}),
+    optimizer: optimizerSchema.default({}),
+    mask: maskSchema.optional(),
+    training: trainingSchema.default({}),
+    eval: evalSchema.default({}),
+    log: z
+      .object({
+        quiet: z.boolean().default(false).describe('no progress bars or tables'),
+        every: z.number().int().positive().default(1).describe('log every N steps'),
+      })
+      .strict()
+      .default({}),
+  })
+  .strict();
+
+export type RunConfig = z.infer<typeof runConfigSchema>;
+export type RunConfigInput = z.input<typeof runConfigSchema>;
