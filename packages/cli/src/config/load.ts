@@ -75,7 +75,12 @@ export function validateRunConfig(
   const result = runConfigSchema.safeParse(input);
   if (result.success) return result.data;
   const label = typeof source === 'string' ? () => source : source;
-  const lines = result.error.issues.map((i) => `${label(i.path.join('.'))}: ${formatIssue(i, input)}`);
+  const lines = result.error.issues.map((i) => {
+    const where = label(i.path.join('.'));
+    const line = formatIssue(i, input);
+    // A flag names its key already: `--optimizer-name: "sophai" is not one of …`.
+    return where.startsWith('--') ? `${where}: ${line.slice(line.indexOf(': ') + 2)}` : `${where}: ${line}`;
+  });
   throw new ConfigError([...new Set(lines)].join('\n'));
 }
 
@@ -137,7 +142,8 @@ export async function loadRunConfig(
   const merged = mergeConfig(base, overrides);
   const fileName = file ? path.basename(file) : 'config';
   return validateRunConfig(merged, (key) => {
-    for (const [k, flag] of flagByKey) if (key === k || key.startsWith(`${k}.`)) return flag;
+    for (const [k, flag] of flagByKey) if (key === k) return flag;
+    for (const [k, flag] of flagByKey) if (key.startsWith(`${k}.`)) return `${flag} (${key})`;
     return fileName;
   });
 }
