@@ -1,1 +1,9 @@
-export {};
+// @unlearn/models: causal LMs from Hugging Face checkpoints on TensorFlow.js.
+export { loadModel, saveModel, createModel, parseConfig, SUPPORTED_MODEL_TYPES } from './checkpoint.js';
+export type { LoadModelOptions, CreateModelOptions, SavableTokenizer } from './checkpoint.js';
+export { TransformerLM, disposeCache } from './transformer.js';
+export type { KVCache, LayerCache, StepOptions, StepOutput } from './transformer.js';
+export { Llama } from './llama.js';
+export { Gpt2 } from './gpt2.js';
+export { loadTokenizer, HFTokenizer, padBatch } from './tokenizer.js';
+export type { TokenizerImplementation, PaddedBatch, PadOptions } from './tokenizer.js';
