@@ -1,0 +1,95 @@
+// The GradDiff skeleton every objective here shares (open-unlearning's `GradDiff.compute_loss`):
+//   loss = γ·forget(model, batch) + α·retain(model, batch)
+// An objective overrides only its forget term (NPO = GradDiff with a new forget term); the retain term is NLL or
+// KL(p_ref‖p_θ) on the retain batch, or the objective's own (RMU). Needs are checked before any forward pass.
+import * as tf from '@tensorflow/tfjs-core';
+import type { Scalar } from '@tensorflow/tfjs-core';
+import type { CausalLM, Objective, ObjectiveContext, ObjectiveOutput, TokenBatch, UnlearnBatch } from '@unlearn/core';
+import { detach } from './detach.js';
+import { klToReference } from './kl-divergence.js';
+import { meanNll } from './sequence-log-prob.js';
+
+/** What a term sees: needs are already checked, so `reference` is set when the objective declared it. */
+export interface TermContext extends ObjectiveContext {
+  batch: UnlearnBatch;
+}
+
+/** A loss term: a scalar, optionally with extra named scalars to log. */
+export type TermResult = Scalar | { value: Scalar; parts?: Record<string, Scalar> };
+export type Term = (model: CausalLM, ctx: TermContext) => TermResult;
+
+export interface ObjectiveSpec {
+  name: string;
+  /** What the forget term needs (the retain term's needs are added from `retain`/`retainWeight`). */
+  needs?: Objective['needs'];
+  forget: Term;
+  /** γ (default 1). */
+  forgetWeight?: number;
+  /** α (default 1); 0 drops the retain term and its needs. */
+  retainWeight?: number;
+  /** 'nll' (default), 'kl', or the objective's own retain term (which then must declare its needs in `needs`). */
+  retain?: 'nll' | 'kl' | Term;
+}
+
+/** Mean NLL of the model on a token batch (HF `outputs.loss`). */
+export function batchNll(model: CausalLM, batch: TokenBatch): Scalar {
+  return tf.tidy(() => meanNll(model.forward(batch).logits, batch.labels));
+}
+
+/** The reference model's logits on `batch`, as a constant (never differentiated). */
+export function referenceLogits(reference: CausalLM, batch: TokenBatch): tf.Tensor3D {
+  return tf.tidy(() => detach(reference.forward(batch).logits));
+}
+
+const retainNll: Term = (model, { batch }) => batchNll(model, batch.retain!);
+const retainKl: Term = (model, { batch, reference }) =>
+  tf.tidy(() => {
+    const retain = batch.retain!;
+    return klToReference(model.forward(retain).logits, referenceLogits(reference!, retain), retain.attentionMask);
+  });
+
+/** Throws a one-line error naming the objective and the first unmet need. */
+export function checkNeeds(name: string, needs: Objective['needs'], batch: UnlearnBatch, ctx: ObjectiveContext): void {
+  if (!batch?.forget) throw new Error(`${name} needs batch.forget (the forget set's token batch)`);
+  if (needs.retain && !batch.retain) throw new Error(`${name} needs batch.retain (a retain batch), or set retainWeight: 0`);
+  if (needs.alternate && !batch.alternate) {
+    throw new Error(`${name} needs batch.alternate (alternate answers to the forget questions, e.g. "I don't know")`);
+  }
+  if (needs.reference && !ctx?.reference) {
+    throw new Error(`${name} needs a reference model (ctx.reference: a frozenCopy() of the model before unlearning)`);
+  }
+}
+
+function split(r: TermResult): { value: Scalar; parts: Record<string, Scalar> } {
+  return r instanceof tf.Tensor ? { value: r, parts: {} } : { value: r.value, parts: r.parts ?? {} };
+}
+
+/** Builds a core `Objective` from a forget term (and optionally a retain term): loss = γ·forget + α·retain. */
+export function defineObjective(spec: ObjectiveSpec): Objective {
+  const forgetWeight = spec.forgetWeight ?? 1;
+  const retainWeight = spec.retainWeight ?? 1;
+  const retainKind = spec.retain ?? 'nll';
+  const useRetain = retainWeight > 0;
+  const needs: Objective['needs'] = { ...(spec.needs ?? {}) };
+  if (useRetain) needs.retain = true;
+  if (useRetain && retainKind === 'kl') needs.reference = true;
+  for (const k of Object.keys(needs) as (keyof Objective['needs'])[]) if (!needs[k]) delete needs[k];
+  const retainTerm: Term = retainKind === 'nll' ? retainNll : retainKind === 'kl' ? retainKl : retainKind;
+  const name = spec.name;
+
+  return {
+    name,
+    needs: Object.freeze(needs),
+    loss(model: CausalLM, batch: UnlearnBatch, ctx: ObjectiveContext): ObjectiveOutput {
+      checkNeeds(name, needs, batch, ctx);
+      const termCtx: TermContext = { ...ctx, batch };
+      const forget = split(spec.forget(model, termCtx));
+      const parts: Record<string, Scalar> = { ...forget.parts, forget: forget.value };
+      if (!useRetain) return { loss: tf.tidy(() => tf.mul(forget.value, forgetWeight) as Scalar), parts };
+      const retain = split(retainTerm(model, termCtx));
+      Object.assign(parts, retain.parts, { retain: retain.value });
+      const loss = tf.tidy(() => tf.add(tf.mul(forget.value, forgetWeight), tf.mul(retain.value, retainWeight)) as Scalar);
+      return { loss, parts };
+    },
+  };
+}

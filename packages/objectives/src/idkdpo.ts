@@ -1,0 +1,46 @@
+// IdkDPO: Direct Preference Optimization (Rafailov et al. 2023, Eq. 7) with the alternate ("I don't know") answer
+// preferred over the forget answer, as in the NPO paper's TOFU baselines and open-unlearning's DPO trainer:
+//   L(θ) = −(2/β)·E[ log σ(β·((log π_θ(y_w|x) − log π_ref(y_w|x)) − (log π_θ(y_l|x) − log π_ref(y_l|x)))) ] + α·R_θ(retain)
+// y_w = batch.alternate (row i answers the same question as batch.forget row i), y_l = batch.forget. β = 0.1.
+import * as tf from '@tensorflow/tfjs-core';
+import type { Scalar } from '@tensorflow/tfjs-core';
+import { z } from 'zod';
+import type { CausalLM, Objective, TokenBatch } from '@unlearn/core';
+import { defineObjective, referenceLogits } from './define-objective.js';
+import { logSigmoid } from './log-sigmoid.js';
+import { parseOptions, weightsSchema } from './options.js';
+import { sequenceLogProb } from './sequence-log-prob.js';
+
+export const idkdpoOptions = z.object({ beta: z.number().finite().positive().default(0.1), ...weightsSchema }).strict();
+export type IdkdpoOptions = z.input<typeof idkdpoOptions>;
+
+/** [batch]: log π_θ(y|x) − log π_ref(y|x), the reference part constant. */
+function logRatio(model: CausalLM, reference: CausalLM, batch: TokenBatch): tf.Tensor1D {
+  return tf.tidy(() =>
+    tf.sub(sequenceLogProb(model.forward(batch).logits, batch.labels), sequenceLogProb(referenceLogits(reference, batch), batch.labels)),
+  );
+}
+
+export function idkdpo(options: IdkdpoOptions = {}): Objective {
+  const o = parseOptions('idkdpo', idkdpoOptions, options);
+  return defineObjective({
+    name: 'idkdpo',
+    needs: { reference: true, alternate: true },
+    forget: (model, { batch, reference }) => {
+      const win = batch.alternate!;
+      const lose = batch.forget;
+      if (win.inputIds.shape[0] !== lose.inputIds.shape[0]) {
+        throw new Error(
+          `idkdpo: batch.alternate has ${win.inputIds.shape[0]} rows but batch.forget has ${lose.inputIds.shape[0]}; row i of each must answer the same question`,
+        );
+      }
+      return tf.tidy(() => {
+        const margin = tf.sub(logRatio(model, reference!, win), logRatio(model, reference!, lose));
+        return tf.mul(tf.mean(logSigmoid(tf.mul(margin, o.beta))), -2 / o.beta) as Scalar;
+      });
+    },
+    forgetWeight: o.forgetWeight,
+    retainWeight: o.retainWeight,
+    retain: o.retainLoss,
+  });
+}
