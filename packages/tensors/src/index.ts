@@ -3,8 +3,12 @@ export { initBackend, BACKEND_NAMES } from './backend.js';
 export type { BackendName, BackendRequest, BackendReport } from './backend.js';
 export { matmul, linear } from './matmul.js';
 export { registerMissingGradients } from './gradients.js';
+export * as paramMath from './param-math.js';
+export type { AnyTensorMap } from './param-math.js';
 export {
   readSafetensors, writeSafetensors, decodeSafetensors, encodeSafetensors, parseSafetensorsHeader, decodeEntry,
-  writeFileAtomic, SafetensorsError, MAX_HEADER_BYTES,
+  decodeTensorBytes, writeFileAtomic, SafetensorsError, MAX_HEADER_BYTES,
 } from './safetensors.js';
 export type { SafetensorsDtype, SafetensorsEntry, SafetensorsHeader, SafetensorsContents } from './safetensors.js';
+export { readSafetensorsFolder, writeSafetensorsFolder } from './safetensors-shards.js';
+export type { CheckpointNames, WriteCheckpointOptions, WrittenCheckpoint } from './safetensors-shards.js';

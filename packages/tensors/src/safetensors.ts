@@ -1,14 +1,19 @@
 // safetensors IO (https://github.com/huggingface/safetensors#format): an 8-byte little-endian header length N,
 // N bytes of JSON {name: {dtype, shape, data_offsets: [begin, end]}, "__metadata__": {..}}, then the data buffer.
-// Every check here produces a one-line error naming the file (and tensor) — a corrupt file never crashes, hangs or
-// triggers an allocation larger than the file itself.
+// Every check here produces a one-line error naming the file (and tensor). A corrupt file never crashes, hangs or
+// triggers an allocation sized by a header number: the header length is checked against the file size before it
+// is read, and each tensor's buffer is sized by its validated byte range (4 bytes per stored element at most, as
+// tfjs widens every dtype to float32/int32).
+// Sharded checkpoints (`model.safetensors.index.json` + shards) live in ./safetensors-shards.ts.
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor } from '@tensorflow/tfjs-core';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 
 export type SafetensorsDtype = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U8' | 'BOOL';
-const DTYPE_BYTES: Record<SafetensorsDtype, number> = { F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1 };
+export const DTYPE_BYTES: Readonly<Record<SafetensorsDtype, number>> = {
+  F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1,
+};
 /** Headers larger than this are refused (the reference implementation uses 100 MB too). */
 export const MAX_HEADER_BYTES = 100_000_000;
 
@@ -32,18 +37,38 @@ export class SafetensorsError extends Error {
   override name = 'SafetensorsError';
 }
 
-const fail = (file: string, msg: string): never => {
+/** Quotes a name from a file for a one-line message: JSON escaping keeps newlines out, long names are cut. */
+export const quote = (s: string): string => {
+  const q = JSON.stringify(s);
+  return q.length > 120 ? `${q.slice(0, 100)}…" (${s.length} chars)` : q;
+};
+
+const brief = (v: unknown): string => {
+  const s = JSON.stringify(v) ?? String(v);
+  return s.length > 80 ? `${s.slice(0, 80)}…` : s;
+};
+
+export const fail = (file: string, msg: string): never => {
   throw new SafetensorsError(`${file}: ${msg}`);
 };
 
-/** Parses and validates the header of a safetensors file held in `bytes`. */
-export function parseSafetensorsHeader(bytes: Uint8Array, file = '<buffer>'): SafetensorsHeader {
-  if (bytes.byteLength < 8) fail(file, `file is ${bytes.byteLength} bytes, shorter than the 8-byte header length`);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const n = view.getBigUint64(0, true);
+/** Reads the 8-byte little-endian header length and checks it against the size of the whole file. */
+function headerLength(first8: Uint8Array, file: string, fileBytes: number): number {
+  if (fileBytes < 8 || first8.byteLength < 8) fail(file, `file is ${fileBytes} bytes, shorter than the 8-byte header length`);
+  const n = new DataView(first8.buffer, first8.byteOffset, 8).getBigUint64(0, true);
   if (n > BigInt(MAX_HEADER_BYTES)) fail(file, `header length ${n} exceeds the ${MAX_HEADER_BYTES}-byte limit`);
-  const headerLen = Number(n);
-  if (8 + headerLen > bytes.byteLength) fail(file, `header length ${headerLen} runs past the end of the ${bytes.byteLength}-byte file`);
+  const len = Number(n);
+  if (8 + len > fileBytes) fail(file, `header length ${len} runs past the end of the ${fileBytes}-byte file`);
+  return len;
+}
+
+/**
+ * Parses and validates the header of a safetensors file. `bytes` holds at least the first 8 + N bytes of the file;
+ * `fileBytes` is the size of the whole file (default: all of `bytes`), against which every data range is checked.
+ */
+export function parseSafetensorsHeader(bytes: Uint8Array, file = '<buffer>', fileBytes = bytes.byteLength): SafetensorsHeader {
+  const headerLen = headerLength(bytes, file, fileBytes);
+  if (bytes.byteLength < 8 + headerLen) fail(file, `only ${bytes.byteLength} of the ${8 + headerLen} header bytes are available`);
   let json: unknown;
   try {
     json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + headerLen)));
@@ -52,45 +77,46 @@ export function parseSafetensorsHeader(bytes: Uint8Array, file = '<buffer>'): Sa
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json)) fail(file, 'header JSON is not an object');
   const dataStart = 8 + headerLen;
-  const dataLen = bytes.byteLength - dataStart;
-  const metadata: Record<string, string> = {};
+  const dataLen = fileBytes - dataStart;
+  const metadata: Record<string, string> = Object.create(null) as Record<string, string>;
   const entries: SafetensorsEntry[] = [];
   for (const [name, raw] of Object.entries(json as Record<string, unknown>)) {
     if (name === '__metadata__') {
       if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail(file, '__metadata__ is not an object');
       for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
-        if (typeof v !== 'string') fail(file, `__metadata__.${k} is not a string`);
+        if (typeof v !== 'string') fail(file, `__metadata__ key ${quote(k)} is not a string`);
         metadata[k] = v as string;
       }
       continue;
     }
-    const where = `tensor "${name}"`;
+    const where = `tensor ${quote(name)}`;
     if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail(file, `${where}: entry is not an object`);
     const { dtype, shape, data_offsets: offsets } = raw as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
-    if (typeof dtype !== 'string' || !(dtype in DTYPE_BYTES)) {
-      fail(file, `${where}: unknown dtype ${JSON.stringify(dtype)} (known: ${Object.keys(DTYPE_BYTES).join(', ')})`);
+    if (typeof dtype !== 'string' || !Object.hasOwn(DTYPE_BYTES, dtype)) {
+      fail(file, `${where}: unknown dtype ${brief(dtype)} (known: ${Object.keys(DTYPE_BYTES).join(', ')})`);
     }
     if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-      fail(file, `${where}: shape ${JSON.stringify(shape)} is not a list of non-negative integers`);
+      fail(file, `${where}: shape ${brief(shape)} is not a list of non-negative integers`);
     }
     if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isSafeInteger(o) && o >= 0)) {
-      fail(file, `${where}: data_offsets ${JSON.stringify(offsets)} is not a pair of non-negative integers`);
+      fail(file, `${where}: data_offsets ${brief(offsets)} is not a pair of non-negative integers`);
     }
     const [begin, end] = offsets as [number, number];
     if (begin > end) fail(file, `${where}: data_offsets [${begin}, ${end}] end before they begin`);
     if (end > dataLen) fail(file, `${where}: data_offsets [${begin}, ${end}] run past the ${dataLen}-byte data buffer`);
+    // The product stays exact while it is small; once it exceeds the (small) stored byte count it cannot match.
     let elements = 1;
     for (const d of shape as number[]) elements *= d;
     const expected = elements * DTYPE_BYTES[dtype as SafetensorsDtype];
     if (expected !== end - begin) {
-      fail(file, `${where}: ${end - begin} bytes stored but shape [${shape}] of ${dtype} needs ${expected}`);
+      fail(file, `${where}: ${end - begin} bytes stored but shape ${brief(shape)} of ${dtype} needs ${expected}`);
     }
     entries.push({ name, dtype: dtype as SafetensorsDtype, shape: shape as number[], begin, end });
   }
   const sorted = [...entries].sort((a, b) => a.begin - b.begin || a.end - b.end);
   for (let i = 1; i < sorted.length; i++) {
     if (sorted[i].begin < sorted[i - 1].end) {
-      fail(file, `tensors "${sorted[i - 1].name}" and "${sorted[i].name}" overlap in the data buffer`);
+      fail(file, `tensors ${quote(sorted[i - 1].name)} and ${quote(sorted[i].name)} overlap in the data buffer`);
     }
   }
   return { entries, metadata, dataStart };
@@ -106,15 +132,22 @@ function widenHalf(h: number): number {
   return s * (1 + m / 1024) * 2 ** (e - 15);
 }
 
-/** Decodes one entry to a typed array: floats widen to Float32Array (tfjs is fp32-only), integers to Int32Array. */
-export function decodeEntry(bytes: Uint8Array, header: SafetensorsHeader, e: SafetensorsEntry, file = '<buffer>'): Float32Array | Int32Array {
-  const off = bytes.byteOffset + header.dataStart + e.begin;
-  const n = (e.end - e.begin) / DTYPE_BYTES[e.dtype];
-  const view = new DataView(bytes.buffer, off, e.end - e.begin);
-  switch (e.dtype) {
+/**
+ * Decodes the raw little-endian bytes of one tensor: floats widen to Float32Array (tfjs is fp32-only), integers
+ * and BOOL to Int32Array (I64 values outside int32 are an error).
+ */
+export function decodeTensorBytes(raw: Uint8Array, dtype: SafetensorsDtype, name: string, file = '<buffer>'): Float32Array | Int32Array {
+  const n = raw.byteLength / DTYPE_BYTES[dtype];
+  const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+  switch (dtype) {
     case 'F32': {
       const out = new Float32Array(n);
-      new Uint8Array(out.buffer).set(bytes.subarray(header.dataStart + e.begin, header.dataStart + e.end));
+      new Uint8Array(out.buffer).set(raw);
+      return out;
+    }
+    case 'I32': {
+      const out = new Int32Array(n);
+      new Uint8Array(out.buffer).set(raw);
       return out;
     }
     case 'F64': {
@@ -133,16 +166,11 @@ export function decodeEntry(bytes: Uint8Array, header: SafetensorsHeader, e: Saf
       for (let i = 0; i < n; i++) u[i] = view.getUint16(i * 2, true) << 16; // bf16 is the top half of an fp32
       return out;
     }
-    case 'I32': {
-      const out = new Int32Array(n);
-      new Uint8Array(out.buffer).set(bytes.subarray(header.dataStart + e.begin, header.dataStart + e.end));
-      return out;
-    }
     case 'I64': {
       const out = new Int32Array(n);
       for (let i = 0; i < n; i++) {
         const v = view.getBigInt64(i * 8, true);
-        if (v > 2147483647n || v < -2147483648n) fail(file, `tensor "${e.name}": I64 value ${v} does not fit tfjs's int32`);
+        if (v > 2147483647n || v < -2147483648n) fail(file, `tensor ${quote(name)}: I64 value ${v} does not fit tfjs's int32`);
         out[i] = Number(v);
       }
       return out;
@@ -166,6 +194,23 @@ export function decodeEntry(bytes: Uint8Array, header: SafetensorsHeader, e: Saf
   }
 }
 
+/** Decodes one entry of a whole file held in `bytes`. */
+export function decodeEntry(bytes: Uint8Array, header: SafetensorsHeader, e: SafetensorsEntry, file = '<buffer>'): Float32Array | Int32Array {
+  return decodeTensorBytes(bytes.subarray(header.dataStart + e.begin, header.dataStart + e.end), e.dtype, e.name, file);
+}
+
+/** The tfjs dtype a safetensors dtype loads as. */
+export const tfDtypeOf = (d: SafetensorsDtype): 'float32' | 'int32' | 'bool' =>
+  d === 'BOOL' ? 'bool' : d === 'F32' || d === 'F64' || d === 'F16' || d === 'BF16' ? 'float32' : 'int32';
+
+function makeTensor(data: Float32Array | Int32Array, e: SafetensorsEntry, file: string): Tensor {
+  try {
+    return tf.tensor(data, e.shape, tfDtypeOf(e.dtype));
+  } catch (err) {
+    return fail(file, `tensor ${quote(e.name)}: tfjs refused shape [${e.shape}] (${(err as Error).message.split('\n')[0]})`);
+  }
+}
+
 export interface SafetensorsContents {
   tensors: Map<string, Tensor>;
   metadata: Record<string, string>;
@@ -173,15 +218,14 @@ export interface SafetensorsContents {
   dtypes: Map<string, SafetensorsDtype>;
 }
 
-/** Parses a whole safetensors file held in memory into tf tensors (fp32 / int32). All-or-nothing: on error nothing stays allocated. */
+/** Parses a whole safetensors file held in memory into tf tensors. All-or-nothing: on error nothing stays allocated. */
 export function decodeSafetensors(bytes: Uint8Array, file = '<buffer>'): SafetensorsContents {
   const header = parseSafetensorsHeader(bytes, file);
   const tensors = new Map<string, Tensor>();
   const dtypes = new Map<string, SafetensorsDtype>();
   try {
     for (const e of header.entries) {
-      const data = decodeEntry(bytes, header, e, file);
-      tensors.set(e.name, tf.tensor(data, e.shape, data instanceof Float32Array ? 'float32' : 'int32'));
+      tensors.set(e.name, makeTensor(decodeEntry(bytes, header, e, file), e, file));
       dtypes.set(e.name, e.dtype);
     }
   } catch (err) {
@@ -191,38 +235,108 @@ export function decodeSafetensors(bytes: Uint8Array, file = '<buffer>'): Safeten
   return { tensors, metadata: header.metadata, dtypes };
 }
 
-/** Reads a safetensors file into tf tensors. */
+const ioError = (file: string, what: string, e: unknown): never =>
+  fail(file, `cannot ${what} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message.split('\n')[0]})`);
+
+/**
+ * Reads a safetensors file into tf tensors (float32 / int32 / bool), one tensor at a time: memory is the tensors
+ * themselves, never the whole file at once (so files over Node's 2 GiB readFile limit work). All-or-nothing.
+ */
 export async function readSafetensors(file: string): Promise<SafetensorsContents> {
-  let bytes: Uint8Array;
+  let fh: import('node:fs/promises').FileHandle;
   try {
-    bytes = await fsp.readFile(file);
+    fh = await fsp.open(file, 'r');
   } catch (e) {
-    return fail(file, `cannot read file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    return ioError(file, 'open file', e);
   }
-  return decodeSafetensors(bytes, file);
+  const tensors = new Map<string, Tensor>();
+  const dtypes = new Map<string, SafetensorsDtype>();
+  try {
+    const readExactly = async (into: Uint8Array, position: number, what: string): Promise<void> => {
+      let done = 0;
+      while (done < into.byteLength) {
+        let bytesRead: number;
+        try {
+          ({ bytesRead } = await fh.read(into, done, into.byteLength - done, position + done));
+        } catch (e) {
+          return ioError(file, `read ${what}`, e);
+        }
+        if (bytesRead === 0) fail(file, `file ended while reading ${what} (changed while being read?)`);
+        done += bytesRead;
+      }
+    };
+    let size: number;
+    try {
+      size = (await fh.stat()).size;
+    } catch (e) {
+      return ioError(file, 'stat file', e);
+    }
+    const first8 = new Uint8Array(Math.min(8, size));
+    await readExactly(first8, 0, 'the header length');
+    const headerLen = headerLength(first8, file, size);
+    const headerBytes = new Uint8Array(8 + headerLen);
+    await readExactly(headerBytes, 0, 'the header');
+    const header = parseSafetensorsHeader(headerBytes, file, size);
+    for (const e of header.entries) {
+      const byteLen = e.end - e.begin;
+      const position = header.dataStart + e.begin;
+      let data: Float32Array | Int32Array;
+      if (e.dtype === 'F32' || e.dtype === 'I32') {
+        // Read straight into the tensor's own buffer: no intermediate copy.
+        data = e.dtype === 'F32' ? new Float32Array(byteLen / 4) : new Int32Array(byteLen / 4);
+        await readExactly(new Uint8Array(data.buffer), position, `tensor ${quote(e.name)}`);
+      } else {
+        const raw = new Uint8Array(byteLen);
+        await readExactly(raw, position, `tensor ${quote(e.name)}`);
+        data = decodeTensorBytes(raw, e.dtype, e.name, file);
+      }
+      tensors.set(e.name, makeTensor(data, e, file));
+      dtypes.set(e.name, e.dtype);
+    }
+    return { tensors, metadata: header.metadata, dtypes };
+  } catch (err) {
+    for (const t of tensors.values()) t.dispose();
+    throw err;
+  } finally {
+    await fh.close();
+  }
 }
 
-/** Serialises tensors (float32 → F32, int32/bool → I32) with the header padded to a multiple of 8 bytes. */
-export async function encodeSafetensors(tensors: Map<string, Tensor>, metadata?: Record<string, string>): Promise<Uint8Array> {
-  const names = [...tensors.keys()].sort();
+/** The safetensors dtype a tfjs tensor is written as, and its bytes per element. */
+function storedDtype(t: Tensor, name: string): SafetensorsDtype {
+  if (t.dtype === 'float32') return 'F32';
+  if (t.dtype === 'int32') return 'I32';
+  if (t.dtype === 'bool') return 'BOOL';
+  throw new SafetensorsError(`tensor ${quote(name)}: dtype ${t.dtype} cannot be written to safetensors`);
+}
+
+/** Bytes a tensor occupies in a file written by encodeSafetensors. */
+export function storedBytes(t: Tensor, name = ''): number {
+  return t.size * DTYPE_BYTES[storedDtype(t, name)];
+}
+
+/**
+ * Serialises tensors (float32 → F32, int32 → I32, bool → BOOL) with the header padded to a multiple of 8 bytes.
+ * Data are laid out widest dtype first, then by name (as the reference implementation does), so every F32/I32
+ * tensor starts 4-byte aligned in the file.
+ */
+export async function encodeSafetensors(tensors: ReadonlyMap<string, Tensor>, metadata?: Record<string, string>): Promise<Uint8Array> {
+  const names = [...tensors.keys()].sort((a, b) => {
+    const wa = DTYPE_BYTES[storedDtype(tensors.get(a)!, a)];
+    const wb = DTYPE_BYTES[storedDtype(tensors.get(b)!, b)];
+    return wb - wa || (a < b ? -1 : a > b ? 1 : 0);
+  });
   const header: Record<string, unknown> = {};
   if (metadata && Object.keys(metadata).length) header.__metadata__ = metadata;
   const chunks: Uint8Array[] = [];
   let offset = 0;
   for (const name of names) {
     const t = tensors.get(name)!;
-    let dtype: SafetensorsDtype;
-    let data: Float32Array | Int32Array;
-    if (t.dtype === 'float32') {
-      dtype = 'F32';
-      data = (await t.data()) as Float32Array;
-    } else if (t.dtype === 'int32' || t.dtype === 'bool') {
-      dtype = 'I32';
-      data = Int32Array.from((await t.data()) as ArrayLike<number>);
-    } else {
-      throw new SafetensorsError(`tensor "${name}": dtype ${t.dtype} cannot be written to safetensors`);
-    }
-    const b = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    const dtype = storedDtype(t, name);
+    const values = await t.data();
+    const b = dtype === 'BOOL'
+      ? Uint8Array.from(values as ArrayLike<number>, (v) => (v ? 1 : 0))
+      : new Uint8Array(values.buffer as ArrayBuffer, (values as Float32Array).byteOffset, (values as Float32Array).byteLength);
     header[name] = { dtype, shape: t.shape, data_offsets: [offset, offset + b.byteLength] };
     chunks.push(b);
     offset += b.byteLength;
@@ -243,14 +357,15 @@ export async function encodeSafetensors(tensors: Map<string, Tensor>, metadata?:
 }
 
 /** Writes tensors to `file` atomically (temporary file, then rename): a failed write leaves nothing half-written. */
-export async function writeSafetensors(file: string, tensors: Map<string, Tensor>, metadata?: Record<string, string>): Promise<void> {
+export async function writeSafetensors(file: string, tensors: ReadonlyMap<string, Tensor>, metadata?: Record<string, string>): Promise<void> {
   const bytes = await encodeSafetensors(tensors, metadata);
   await writeFileAtomic(file, bytes);
 }
 
+let tmpCounter = 0;
 /** Writes `data` to a temporary sibling of `file` and renames it into place. */
 export async function writeFileAtomic(file: string, data: Uint8Array | string): Promise<void> {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${Date.now()}.${tmpCounter++}.tmp`);
   try {
     await fsp.writeFile(tmp, data);
     await fsp.rename(tmp, file);
