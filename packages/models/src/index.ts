@@ -7,3 +7,5 @@ export { Llama } from './llama.js';
 export { Gpt2 } from './gpt2.js';
 export { loadTokenizer, HFTokenizer, padBatch } from './tokenizer.js';
 export type { TokenizerImplementation, PaddedBatch, PadOptions } from './tokenizer.js';
+export { generate, generateTokens, sampleToken } from './generate.js';
+export type { GenerateOptions, GenerateResult } from './generate.js';
