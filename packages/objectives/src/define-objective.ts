@@ -14,8 +14,8 @@ export interface TermContext extends ObjectiveContext {
   batch: UnlearnBatch;
 }
 
-/** A loss term: a scalar, optionally with extra named scalars to log. */
-export type TermResult = Scalar | { value: Scalar; parts?: Record<string, Scalar> };
+/** A loss term: a scalar (rank-0 tensor), optionally with extra named scalars to log. */
+export type TermResult = tf.Tensor | { value: tf.Tensor; parts?: Record<string, tf.Tensor> };
 export type Term = (model: CausalLM, ctx: TermContext) => TermResult;
 
 export interface ObjectiveSpec {
@@ -60,8 +60,15 @@ export function checkNeeds(name: string, needs: Objective['needs'], batch: Unlea
   }
 }
 
-function split(r: TermResult): { value: Scalar; parts: Record<string, Scalar> } {
-  return r instanceof tf.Tensor ? { value: r, parts: {} } : { value: r.value, parts: r.parts ?? {} };
+function split(name: string, term: string, r: TermResult): { value: Scalar; parts: Record<string, Scalar> } {
+  const { value, parts } = r instanceof tf.Tensor ? { value: r, parts: {} } : { value: r.value, parts: r.parts ?? {} };
+  for (const [k, t] of Object.entries({ [term]: value, ...parts })) {
+    if (!(t instanceof tf.Tensor) || t.rank !== 0) {
+      tf.dispose([value, ...Object.values(parts)]);
+      throw new Error(`${name}: the ${k} term must be a scalar tensor, got ${t instanceof tf.Tensor ? `shape [${t.shape}]` : typeof t}`);
+    }
+  }
+  return { value: value as Scalar, parts: parts as Record<string, Scalar> };
 }
 
 /** Builds a core `Objective` from a forget term (and optionally a retain term): loss = γ·forget + α·retain. */
@@ -76,6 +83,9 @@ export function defineObjective(spec: ObjectiveSpec): Objective {
   for (const k of Object.keys(needs) as (keyof Objective['needs'])[]) if (!needs[k]) delete needs[k];
   const retainTerm: Term = retainKind === 'nll' ? retainNll : retainKind === 'kl' ? retainKl : retainKind;
   const name = spec.name;
+  for (const [k, w] of [['forgetWeight', forgetWeight], ['retainWeight', retainWeight]] as const) {
+    if (!Number.isFinite(w) || w < 0) throw new Error(`${name}: ${k} must be a finite number ≥ 0, got ${w}`);
+  }
 
   return {
     name,
@@ -83,10 +93,16 @@ export function defineObjective(spec: ObjectiveSpec): Objective {
     loss(model: CausalLM, batch: UnlearnBatch, ctx: ObjectiveContext): ObjectiveOutput {
       checkNeeds(name, needs, batch, ctx);
       const termCtx: TermContext = { ...ctx, batch };
-      const forget = split(spec.forget(model, termCtx));
+      const forget = split(name, 'forget', spec.forget(model, termCtx));
       const parts: Record<string, Scalar> = { ...forget.parts, forget: forget.value };
       if (!useRetain) return { loss: tf.tidy(() => tf.mul(forget.value, forgetWeight) as Scalar), parts };
-      const retain = split(retainTerm(model, termCtx));
+      let retain: ReturnType<typeof split>;
+      try {
+        retain = split(name, 'retain', retainTerm(model, termCtx));
+      } catch (e) {
+        tf.dispose([forget.value, ...Object.values(forget.parts)]);
+        throw e;
+      }
       Object.assign(parts, retain.parts, { retain: retain.value });
       const loss = tf.tidy(() => tf.add(tf.mul(forget.value, forgetWeight), tf.mul(retain.value, retainWeight)) as Scalar);
       return { loss, parts };

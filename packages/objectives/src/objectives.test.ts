@@ -6,9 +6,9 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { get, list } from '@unlearn/core';
 import type { UnlearnBatch } from '@unlearn/core';
-import { initBackend } from '@unlearn/tensors';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import './index.js';
+import { useTestBackend } from './test-utils/backend.js';
 import { ToyLM, disposeBatch, tokenBatch } from './test-utils/toy-lm.js';
 import type { FixtureTensor, FixtureTokens } from './test-utils/toy-lm.js';
 
@@ -41,7 +41,7 @@ function expectClose(actual: ArrayLike<number>, expected: readonly number[], wha
 
 let before = 0;
 beforeAll(async () => {
-  await initBackend('cpu');
+  await useTestBackend();
 });
 beforeEach(() => {
   before = tf.memory().numTensors;
