@@ -1,0 +1,425 @@
+// Node-API entry points of the native tfjs backend: pick the kernel table for this CPU at load time
+// (__builtin_cpu_supports), split work across a small thread pool, and run kernels on the Float32Arrays that
+// tfjs-backend-cpu keeps as tensor data (read and written in place, never copied).
+#include <napi.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "kernels.h"
+#include "thread_pool.h"
+
+namespace unlearn_native {
+namespace {
+
+const KernelTable* gKernels = &kGenericKernels;
+std::unique_ptr<ThreadPool> gPool;
+
+bool cpuHas(const char* isa) {
+#if defined(__x86_64__) || defined(__i386__)
+  if (!strcmp(isa, "avx512"))
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+           __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("fma");
+  if (!strcmp(isa, "avx2")) return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#endif
+  return !strcmp(isa, "generic");
+}
+
+const KernelTable* tableFor(const std::string& isa) {
+#if defined(__x86_64__)
+  if (isa == "avx512") return &kAvx512Kernels;
+  if (isa == "avx2") return &kAvx2Kernels;
+#endif
+  if (isa == "generic") return &kGenericKernels;
+  return nullptr;
+}
+
+const char* bestIsa() {
+  if (cpuHas("avx512")) return "avx512";
+  if (cpuHas("avx2")) return "avx2";
+  return "generic";
+}
+
+int defaultThreads() {
+  const char* env = getenv("UNLEARN_NATIVE_THREADS");
+  if (env && *env) {
+    const int n = atoi(env);
+    if (n >= 1 && n <= 256) return n;
+  }
+  const unsigned hw = std::thread::hardware_concurrency();
+  return hw == 0 ? 1 : static_cast<int>(hw);
+}
+
+// ---- argument helpers ----------------------------------------------------------------------------------------------
+float* f32(const Napi::Value& v, const char* what) {
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
+    throw Napi::TypeError::New(v.Env(), std::string("unlearn-native: ") + what + " must be a Float32Array");
+  }
+  return v.As<Napi::Float32Array>().Data();
+}
+int64_t f32Length(const Napi::Value& v) { return static_cast<int64_t>(v.As<Napi::Float32Array>().ElementLength()); }
+int64_t i64(const Napi::Value& v) { return v.As<Napi::Number>().Int64Value(); }
+std::vector<int64_t> dims(const Napi::Value& v) {
+  Napi::Array arr = v.As<Napi::Array>();
+  std::vector<int64_t> out(arr.Length());
+  for (uint32_t i = 0; i < arr.Length(); i++) out[i] = arr.Get(i).As<Napi::Number>().Int64Value();
+  return out;
+}
+
+constexpr int64_t kGrain = 32 * 1024;  // elements below which splitting across threads costs more than it saves
+
+// Splits [0, n) into at most threads×4 chunks of at least `grain` and runs fn(begin, end) on the pool.
+template <class F>
+void parallelRange(int64_t n, int64_t grain, F fn) {
+  const int64_t threads = gPool->size();
+  int64_t chunks = threads <= 1 ? 1 : n / grain;
+  if (chunks > threads * 4) chunks = threads * 4;
+  if (chunks <= 1) {
+    fn(static_cast<int64_t>(0), n);
+    return;
+  }
+  const int64_t step = (n + chunks - 1) / chunks;
+  gPool->parallelFor(chunks, [&](int64_t c) {
+    const int64_t b = c * step, e = b + step < n ? b + step : n;
+    if (b < e) fn(b, e);
+  });
+}
+
+// ---- gemm ----------------------------------------------------------------------------------------------------------
+// gemm(a, b, c, batch, m, n, k, transA, transB, aBatchStride, bBatchStride, bias | null, activation)
+Napi::Value Gemm(const Napi::CallbackInfo& info) {
+  GemmArgs g;
+  g.a = f32(info[0], "a");
+  g.b = f32(info[1], "b");
+  g.c = f32(info[2], "c");
+  const int64_t batch = i64(info[3]);
+  g.m = i64(info[4]);
+  g.n = i64(info[5]);
+  g.k = i64(info[6]);
+  g.transA = info[7].As<Napi::Boolean>();
+  g.transB = info[8].As<Napi::Boolean>();
+  g.aBatchStride = i64(info[9]);
+  g.bBatchStride = i64(info[10]);
+  g.cBatchStride = g.m * g.n;
+  g.bias = info[11].IsNull() || info[11].IsUndefined() ? nullptr : f32(info[11], "bias");
+  g.activation = static_cast<int>(i64(info[12]));
+  if (f32Length(info[2]) < batch * g.m * g.n) throw Napi::RangeError::New(info.Env(), "unlearn-native: gemm output too small");
+  if (batch == 0 || g.m == 0 || g.n == 0) return info.Env().Undefined();
+
+  const int threads = gPool->size();
+  const double flops = 2.0 * batch * g.m * g.n * g.k;
+  int64_t rowsPerTile = g.m, colsPerTile = g.n;
+  if (threads > 1 && flops > 4e5 && batch < 2 * threads) {
+    // too few matrices to share out whole: cut each into row (or, for short matrices, column) blocks
+    const int64_t want = 4 * threads / batch + 1;
+    if (g.m >= g.n || g.m >= 64 * want) {
+      rowsPerTile = ((g.m + want - 1) / want + 31) / 32 * 32;
+    } else {
+      colsPerTile = ((g.n + want - 1) / want + 31) / 32 * 32;
+    }
+  }
+  const int64_t tilesPerMatrix = ((g.m + rowsPerTile - 1) / rowsPerTile) * ((g.n + colsPerTile - 1) / colsPerTile);
+  const int64_t tiles = batch * tilesPerMatrix;
+  const KernelTable* kt = gKernels;
+  if (threads == 1 || flops <= 4e5 || tiles == 1) {
+    kt->gemmTiles(&g, rowsPerTile, colsPerTile, 0, tiles);
+  } else {
+    gPool->parallelFor(tiles, [&](int64_t t) { kt->gemmTiles(&g, rowsPerTile, colsPerTile, t, t + 1); });
+  }
+  return info.Env().Undefined();
+}
+
+// ---- broadcasting binary ops ---------------------------------------------------------------------------------------
+// binary(op, a, aShape, b, bShape, out, outShape): numpy broadcasting (shapes right-aligned, size-1 dims repeat).
+Napi::Value Binary(const Napi::CallbackInfo& info) {
+  const int op = static_cast<int>(i64(info[0]));
+  const float* a = f32(info[1], "a");
+  std::vector<int64_t> aShape = dims(info[2]);
+  const float* b = f32(info[3], "b");
+  std::vector<int64_t> bShape = dims(info[4]);
+  float* out = f32(info[5], "out");
+  std::vector<int64_t> shape = dims(info[6]);
+  const size_t rank = shape.size();
+  // element strides of a and b in output coordinates (0 where broadcast)
+  std::vector<int64_t> as(rank, 0), bs(rank, 0);
+  auto strides = [&](const std::vector<int64_t>& s, std::vector<int64_t>& st) {
+    int64_t acc = 1;
+    for (size_t i = 0; i < s.size(); i++) {
+      const size_t d = s.size() - 1 - i, o = rank - 1 - i;
+      st[o] = s[d] == 1 ? 0 : acc;
+      acc *= s[d];
+    }
+  };
+  strides(aShape, as);
+  strides(bShape, bs);
+  // coalesce: drop size-1 dims, merge neighbours that are contiguous for both operands
+  std::vector<int64_t> cs, ca, cb;
+  for (size_t i = 0; i < rank; i++) {
+    if (shape[i] == 1) continue;
+    if (!cs.empty() && ca.back() == as[i] * shape[i] && cb.back() == bs[i] * shape[i]) {
+      cs.back() *= shape[i];
+      ca.back() = as[i];
+      cb.back() = bs[i];
+    } else {
+      cs.push_back(shape[i]);
+      ca.push_back(as[i]);
+      cb.push_back(bs[i]);
+    }
+  }
+  int64_t total = 1;
+  for (int64_t s : cs) total *= s;
+  if (total == 0) return info.Env().Undefined();
+  if (cs.empty()) {
+    cs.push_back(1);
+    ca.push_back(1);
+    cb.push_back(1);
+  }
+  const int64_t inner = cs.back();
+  const int64_t aInner = ca.back() ? 1 : 0, bInner = cb.back() ? 1 : 0;
+  const int64_t outer = total / inner;
+  const size_t r = cs.size();
+  const KernelTable* kt = gKernels;
+  // each task: rows [r0, r1) of the [outer, inner] output, or (one row) columns of it
+  auto runRows = [&](int64_t r0, int64_t r1) {
+    for (int64_t row = r0; row < r1; row++) {
+      int64_t rem = row, ao = 0, bo = 0;
+      for (size_t d = r - 1; d-- > 0;) {
+        const int64_t idx = rem % cs[d];
+        rem /= cs[d];
+        ao += idx * ca[d];
+        bo += idx * cb[d];
+      }
+      kt->binary(op, a + ao, aInner, b + bo, bInner, out + row * inner, inner);
+    }
+  };
+  if (outer == 1) {
+    parallelRange(inner, kGrain, [&](int64_t c0, int64_t c1) {
+      kt->binary(op, a + c0 * aInner, aInner, b + c0 * bInner, bInner, out + c0, c1 - c0);
+    });
+  } else {
+    const int64_t rowGrain = kGrain / inner > 0 ? kGrain / inner : 1;
+    parallelRange(outer, rowGrain, runRows);
+  }
+  return info.Env().Undefined();
+}
+
+// unary(op, x, out)
+Napi::Value Unary(const Napi::CallbackInfo& info) {
+  const int op = static_cast<int>(i64(info[0]));
+  const float* x = f32(info[1], "x");
+  float* out = f32(info[2], "out");
+  const int64_t n = f32Length(info[1]);
+  const KernelTable* kt = gKernels;
+  parallelRange(n, kGrain, [&](int64_t b, int64_t e) { kt->unary(op, x + b, out + b, e - b); });
+  return info.Env().Undefined();
+}
+
+// reduce(isMax, x, out, outer, reduce, inner): [outer, reduce, inner] -> [outer, inner]
+Napi::Value Reduce(const Napi::CallbackInfo& info) {
+  const int isMax = info[0].As<Napi::Boolean>() ? 1 : 0;
+  const float* x = f32(info[1], "x");
+  float* out = f32(info[2], "out");
+  const int64_t outer = i64(info[3]), reduce = i64(info[4]), inner = i64(info[5]);
+  if (outer * inner == 0) return info.Env().Undefined();
+  const KernelTable* kt = gKernels;
+  if (inner == 1) {
+    const int64_t rowGrain = kGrain / (reduce > 0 ? reduce : 1) + 1;
+    parallelRange(outer, rowGrain, [&](int64_t r0, int64_t r1) {
+      (isMax ? kt->rowMax : kt->rowSum)(x, reduce, out, r0, r1);
+    });
+  } else {
+    const int64_t colGrain = kGrain / (reduce > 0 ? reduce : 1) + 1;
+    parallelRange(outer * inner, colGrain, [&](int64_t c0, int64_t c1) {
+      kt->midReduce(isMax, x, reduce, inner, out, c0, c1);
+    });
+  }
+  return info.Env().Undefined();
+}
+
+// softmax(x, out, rows, cols, log)
+Napi::Value Softmax(const Napi::CallbackInfo& info) {
+  const float* x = f32(info[0], "x");
+  float* out = f32(info[1], "out");
+  const int64_t rows = i64(info[2]), cols = i64(info[3]);
+  const int log = info[4].As<Napi::Boolean>() ? 1 : 0;
+  const KernelTable* kt = gKernels;
+  parallelRange(rows, kGrain / (cols > 0 ? cols : 1) + 1,
+                [&](int64_t r0, int64_t r1) { kt->softmaxRows(x, cols, out, r0, r1, log); });
+  return info.Env().Undefined();
+}
+
+// ---- transpose -----------------------------------------------------------------------------------------------------
+// transpose(x, out, shape, perm): out = x permuted so that out dim i is x dim perm[i].
+Napi::Value Transpose(const Napi::CallbackInfo& info) {
+  const float* x = f32(info[0], "x");
+  float* out = f32(info[1], "out");
+  const std::vector<int64_t> shape = dims(info[2]);
+  const std::vector<int64_t> perm = dims(info[3]);
+  const size_t rank = shape.size();
+  std::vector<int64_t> inStride(rank, 1);
+  for (size_t i = rank; i-- > 1;) inStride[i - 1] = inStride[i] * shape[i];
+  // output dims with their input strides; coalesce neighbours contiguous in the input, drop size-1 dims
+  std::vector<int64_t> os, st;
+  for (size_t i = 0; i < rank; i++) {
+    const int64_t s = shape[perm[i]], t = inStride[perm[i]];
+    if (s == 1) continue;
+    if (!os.empty() && st.back() == t * s) {
+      os.back() *= s;
+      st.back() = t;
+    } else {
+      os.push_back(s);
+      st.push_back(t);
+    }
+  }
+  int64_t total = 1;
+  for (int64_t s : os) total *= s;
+  if (total == 0) return info.Env().Undefined();
+  const size_t r = os.size();
+  if (r <= 1) {
+    memcpy(out, x, sizeof(float) * total);
+    return info.Env().Undefined();
+  }
+  const int64_t inner = os[r - 1], innerStride = st[r - 1];
+  const int64_t outer = total / inner;
+  if (innerStride == 1) {  // the last axis stays last: copy contiguous runs
+    parallelRange(outer, kGrain / inner + 1, [&](int64_t r0, int64_t r1) {
+      for (int64_t row = r0; row < r1; row++) {
+        int64_t rem = row, off = 0;
+        for (size_t d = r - 1; d-- > 0;) {
+          off += (rem % os[d]) * st[d];
+          rem /= os[d];
+        }
+        memcpy(out + row * inner, x + off, sizeof(float) * inner);
+      }
+    });
+    return info.Env().Undefined();
+  }
+  // the last output axis walks the input with a stride: find the output axis that is contiguous in the input
+  // (stride 1) and move 32x32 tiles of that (rows) x the last axis (columns) at once, so both sides stay cached.
+  size_t unit = r;
+  for (size_t d = 0; d + 1 < r; d++)
+    if (st[d] == 1) unit = d;
+  if (unit == r) {  // no contiguous axis (cannot happen after coalescing, but stay correct): element loop
+    std::vector<int64_t> idx(r, 0);
+    for (int64_t o = 0; o < total; o++) {
+      int64_t rem = o, off = 0;
+      for (size_t d = r; d-- > 0;) {
+        off += (rem % os[d]) * st[d];
+        rem /= os[d];
+      }
+      out[o] = x[off];
+    }
+    return info.Env().Undefined();
+  }
+  std::vector<int64_t> outStride(r, 1);
+  for (size_t d = r; d-- > 1;) outStride[d - 1] = outStride[d] * os[d];
+  const int64_t rowsN = os[unit], colsN = inner;
+  const int64_t rowOutStride = outStride[unit];
+  const int64_t colInStride = innerStride;
+  const int64_t others = total / (rowsN * colsN);  // all remaining output axes
+  constexpr int64_t T = 32;
+  const int64_t rowBlocks = (rowsN + T - 1) / T;
+  parallelRange(others * rowBlocks, 8, [&](int64_t t0, int64_t t1) {
+    for (int64_t t = t0; t < t1; t++) {
+      const int64_t o = t / rowBlocks, rb = t % rowBlocks;
+      int64_t rem = o, inOff = 0, outOff = 0;
+      for (size_t d = r - 1; d-- > 0;) {
+        if (d == unit) continue;
+        const int64_t i = rem % os[d];
+        rem /= os[d];
+        inOff += i * st[d];
+        outOff += i * outStride[d];
+      }
+      const int64_t i0 = rb * T, i1 = i0 + T < rowsN ? i0 + T : rowsN;
+      for (int64_t j0 = 0; j0 < colsN; j0 += T) {
+        const int64_t j1 = j0 + T < colsN ? j0 + T : colsN;
+        for (int64_t i = i0; i < i1; i++) {
+          const float* src = x + inOff + i;
+          float* dst = out + outOff + i * rowOutStride;
+          for (int64_t j = j0; j < j1; j++) dst[j] = src[j * colInStride];
+        }
+      }
+    }
+  });
+  return info.Env().Undefined();
+}
+
+// adamw(p, g, m, v, lr, beta1, beta2, eps, weightDecay, step): one fused AdamW update in place (p, m, v).
+Napi::Value AdamW(const Napi::CallbackInfo& info) {
+  float* p = f32(info[0], "param");
+  const float* g = f32(info[1], "grad");
+  float* m = f32(info[2], "m");
+  float* v = f32(info[3], "v");
+  const int64_t n = f32Length(info[0]);
+  if (f32Length(info[1]) != n || f32Length(info[2]) != n || f32Length(info[3]) != n)
+    throw Napi::RangeError::New(info.Env(), "unlearn-native: adamw param, grad, m and v differ in length");
+  const double lr = info[4].As<Napi::Number>(), b1 = info[5].As<Napi::Number>(), b2 = info[6].As<Napi::Number>();
+  const double eps = info[7].As<Napi::Number>(), wd = info[8].As<Napi::Number>(), step = info[9].As<Napi::Number>();
+  const float bc1 = static_cast<float>(1.0 - std::pow(b1, step)), bc2 = static_cast<float>(1.0 - std::pow(b2, step));
+  const KernelTable* kt = gKernels;
+  parallelRange(n, kGrain, [&](int64_t i0, int64_t i1) {
+    kt->adamw(p, g, m, v, i0, i1, static_cast<float>(lr), static_cast<float>(b1), static_cast<float>(b2),
+              static_cast<float>(eps), static_cast<float>(wd), bc1, bc2);
+  });
+  return info.Env().Undefined();
+}
+
+// ---- configuration -------------------------------------------------------------------------------------------------
+Napi::Value Info(const Napi::CallbackInfo& info) {
+  Napi::Object o = Napi::Object::New(info.Env());
+  o.Set("isa", gKernels->isa);
+  o.Set("bestIsa", bestIsa());
+  o.Set("threads", gPool->size());
+  Napi::Array supported = Napi::Array::New(info.Env());
+  uint32_t i = 0;
+  for (const char* isa : {"avx512", "avx2", "generic"})
+    if (cpuHas(isa) && tableFor(isa)) supported.Set(i++, isa);
+  o.Set("supportedIsas", supported);
+  return o;
+}
+
+// configure({ isa?, threads? })
+Napi::Value Configure(const Napi::CallbackInfo& info) {
+  Napi::Object o = info[0].As<Napi::Object>();
+  if (o.Has("isa") && !o.Get("isa").IsUndefined()) {
+    const std::string isa = o.Get("isa").As<Napi::String>();
+    const KernelTable* t = tableFor(isa);
+    if (!t || !cpuHas(isa.c_str()))
+      throw Napi::Error::New(info.Env(), "unlearn-native: instruction set \"" + isa + "\" is not available on this CPU");
+    gKernels = t;
+  }
+  if (o.Has("threads") && !o.Get("threads").IsUndefined()) {
+    const int64_t n = i64(o.Get("threads"));
+    if (n < 1 || n > 256) throw Napi::RangeError::New(info.Env(), "unlearn-native: threads must be 1..256");
+    gPool->resize(static_cast<int>(n));
+  }
+  return Info(info);
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  const char* forced = getenv("UNLEARN_NATIVE_ISA");
+  const KernelTable* t = forced && *forced ? tableFor(forced) : nullptr;
+  gKernels = t && cpuHas(forced) ? t : tableFor(bestIsa());
+  if (!gPool) gPool.reset(new ThreadPool(defaultThreads()));
+  exports.Set("gemm", Napi::Function::New(env, Gemm));
+  exports.Set("binary", Napi::Function::New(env, Binary));
+  exports.Set("unary", Napi::Function::New(env, Unary));
+  exports.Set("reduce", Napi::Function::New(env, Reduce));
+  exports.Set("softmax", Napi::Function::New(env, Softmax));
+  exports.Set("transpose", Napi::Function::New(env, Transpose));
+  exports.Set("adamw", Napi::Function::New(env, AdamW));
+  exports.Set("info", Napi::Function::New(env, Info));
+  exports.Set("configure", Napi::Function::New(env, Configure));
+  return exports;
+}
+
+}  // namespace
+}  // namespace unlearn_native
+
+static Napi::Object InitModule(Napi::Env env, Napi::Object exports) { return unlearn_native::Init(env, exports); }
+NODE_API_MODULE(NODE_GYP_MODULE_NAME, InitModule)

@@ -1,0 +1,48 @@
+// The table of serial, range-based kernels one instruction-set build provides (kernels.inc compiled three times:
+// AVX-512, AVX2+FMA, portable). Threading lives in addon.cc: it splits index ranges and calls these on each part.
+// Plain C types only: the ISA translation units must not instantiate shared inline (std::) code — the linker could
+// keep an AVX-512 copy of it and run it on a machine without AVX-512.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+namespace unlearn_native {
+
+enum BinaryOp { kAdd = 0, kSub = 1, kMul = 2, kDiv = 3, kMaximum = 4, kMinimum = 5, kSquaredDifference = 6 };
+enum UnaryOp { kExp = 0, kTanh = 1, kNeg = 2, kSquare = 3, kSqrt = 4, kRsqrt = 5, kLog = 6, kRelu = 7, kSigmoid = 8, kAbs = 9, kReciprocal = 10 };
+enum Activation { kLinear = 0, kActRelu = 1, kActSigmoid = 2 };
+
+struct GemmArgs {
+  // C[m, n] = op(A)[m, k] · op(B)[k, n] for each of `batch` matrices, row-major, dense.
+  // transA: A is stored [k, m]; transB: B is stored [n, k]. aBatchStride/bBatchStride 0 = broadcast over the batch.
+  const float* a; const float* b; float* c;
+  int64_t m, n, k;
+  bool transA, transB;
+  int64_t aBatchStride, bBatchStride, cBatchStride;
+  const float* bias;   // optional [n] (or nullptr), added to every row
+  int activation;      // Activation
+};
+
+struct KernelTable {
+  const char* isa;
+  // One (batch index, row block, column block) tile range of a gemm; tiles are numbered batch-major, then rows, cols.
+  void (*gemmTiles)(const GemmArgs* g, int64_t rowsPerTile, int64_t colsPerTile, int64_t tileBegin, int64_t tileEnd);
+  // out[i] = a[i] op b[i] on a contiguous range, with stride 0 meaning "broadcast this scalar".
+  void (*binary)(int op, const float* a, int64_t aStride, const float* b, int64_t bStride, float* out, int64_t n);
+  void (*unary)(int op, const float* x, float* out, int64_t n);
+  // rows [r0, r1) of an [rows, cols] matrix: out[r] = sum / max over the row.
+  void (*rowSum)(const float* x, int64_t cols, float* out, int64_t r0, int64_t r1);
+  void (*rowMax)(const float* x, int64_t cols, float* out, int64_t r0, int64_t r1);
+  // [outer, reduce, inner] -> [outer, inner], summing (or maxing) over the middle axis, for columns [c0, c1) of inner.
+  void (*midReduce)(int isMax, const float* x, int64_t reduce, int64_t inner, float* out, int64_t c0, int64_t c1);
+  void (*softmaxRows)(const float* x, int64_t cols, float* out, int64_t r0, int64_t r1, int logSoftmax);
+  // AdamW (Loshchilov & Hutter 2019, Alg. 2) on elements [i0, i1): m, v updated in place, p updated in place.
+  void (*adamw)(float* p, const float* g, float* m, float* v, int64_t i0, int64_t i1, float lr, float beta1,
+                float beta2, float eps, float weightDecay, float biasCorrection1, float biasCorrection2);
+};
+
+extern const KernelTable kAvx512Kernels;
+extern const KernelTable kAvx2Kernels;
+extern const KernelTable kGenericKernels;
+
+}  // namespace unlearn_native

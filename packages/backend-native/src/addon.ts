@@ -1,0 +1,52 @@
+// Loads the compiled Node-API addon (build/Release/unlearn_native.node, built by `pnpm build` via node-gyp).
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+/** Instruction-set builds of the kernels (chosen at load time from the CPU's feature flags). */
+export type Isa = 'avx512' | 'avx2' | 'generic';
+
+export interface AddonInfo {
+  /** Kernel build in use. */
+  isa: Isa;
+  /** Fastest build this CPU supports. */
+  bestIsa: Isa;
+  /** Threads the pool runs kernels on (the calling thread included). */
+  threads: number;
+  supportedIsas: Isa[];
+}
+
+/** The addon's functions; every array argument is read or written in place. */
+export interface NativeAddon {
+  gemm(a: Float32Array, b: Float32Array, c: Float32Array, batch: number, m: number, n: number, k: number,
+    transA: boolean, transB: boolean, aBatchStride: number, bBatchStride: number, bias: Float32Array | null,
+    activation: number): void;
+  binary(op: number, a: Float32Array, aShape: number[], b: Float32Array, bShape: number[], out: Float32Array,
+    outShape: number[]): void;
+  unary(op: number, x: Float32Array, out: Float32Array): void;
+  reduce(isMax: boolean, x: Float32Array, out: Float32Array, outer: number, reduce: number, inner: number): void;
+  softmax(x: Float32Array, out: Float32Array, rows: number, cols: number, log: boolean): void;
+  transpose(x: Float32Array, out: Float32Array, shape: number[], perm: number[]): void;
+  adamw(param: Float32Array, grad: Float32Array, m: Float32Array, v: Float32Array, lr: number, beta1: number,
+    beta2: number, eps: number, weightDecay: number, step: number): void;
+  info(): AddonInfo;
+  configure(o: { isa?: Isa; threads?: number }): AddonInfo;
+}
+
+export const ADDON_PATH = fileURLToPath(new URL('../build/Release/unlearn_native.node', import.meta.url));
+
+let cached: NativeAddon | undefined;
+
+/** The addon, or a one-line Error saying why it cannot load. */
+export function loadAddon(): NativeAddon {
+  if (cached) return cached;
+  if (!existsSync(ADDON_PATH)) {
+    throw new Error(`native addon not built (${ADDON_PATH} is missing; run \`pnpm --filter @unlearn/backend-native build\` with g++, make and python3 installed)`);
+  }
+  try {
+    cached = createRequire(import.meta.url)(ADDON_PATH) as NativeAddon;
+  } catch (e) {
+    throw new Error(`native addon ${ADDON_PATH} failed to load: ${String((e as Error).message).split('\n')[0]}`);
+  }
+  return cached;
+}
