@@ -1,1 +1,32 @@
-export {};
+// @unlearn/data: TOFU and other QA/text data → label-masked, length-batched TokenBatches and forget/retain UnlearnBatches.
+export { DataError } from './data-error.js';
+export { readJsonLines, parseJsonLines } from './jsonl.js';
+export {
+  qaRowSchema, perturbedQaRowSchema, optionsQaRowSchema, optionsPerturbedQaRowSchema, optionsOf,
+} from './qa-rows.js';
+export type { QaRow, PerturbedQaRow, OptionsQaRow, OptionsPerturbedQaRow } from './qa-rows.js';
+export { loadTofuSplit, loadIdkAnswers, TOFU_SPLITS, TOFU_SPLIT_SETS } from './tofu.js';
+export type { TofuSplit, TofuRow } from './tofu.js';
+export { loadQaJsonl } from './qa-jsonl.js';
+export type { QaJsonlOptions } from './qa-jsonl.js';
+export { plainTemplate, chatTemplate } from './prompt-template.js';
+export type { PromptFormatter, PlainTemplateOptions, ChatTemplateOptions } from './prompt-template.js';
+export { encodeQa, IGNORE_INDEX } from './encode-qa.js';
+export type { EncodedExample, EncodeQaOptions, EncodeQaReport, EncodedQa, OverflowPolicy } from './encode-qa.js';
+export { textWindows, loadTextWindows } from './text-windows.js';
+export type { TextWindowOptions } from './text-windows.js';
+export { collate, padExamples, defaultPadTokenId } from './collate.js';
+export type { CollateOptions, PaddingSide, PaddedArrays } from './collate.js';
+export { seededRandom, deriveSeed } from './seeded-random.js';
+export type { SeededRandom } from './seeded-random.js';
+export { planBatches, paddingFraction } from './length-batching.js';
+export type { BatchPlanOptions } from './length-batching.js';
+export { planTokenBatches } from './token-batches.js';
+export type { TokenBatchesOptions, TokenBatchPlan } from './token-batches.js';
+export { planUnlearnBatches } from './unlearn-batches.js';
+export type { UnlearnBatchesOptions, UnlearnBatchPlan } from './unlearn-batches.js';
+export { idkAlternates } from './idk-alternates.js';
+export { generateAuthorProfiles, authorQa, QA_PER_AUTHOR } from './demo-authors.js';
+export type { AuthorProfile, DemoQaRow } from './demo-authors.js';
+export { generateDemoDataset, writeDemoDataset } from './demo-dataset.js';
+export type { DemoDataset, DemoDatasetOptions } from './demo-dataset.js';
