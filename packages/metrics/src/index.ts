@@ -19,3 +19,6 @@ export { minKScore, MIN_K_DEFAULT } from './mia-min-k.js';
 export { minKPlusPlusScore } from './mia-min-k-plus-plus.js';
 export { extractionStrength } from './extraction-strength.js';
 export { exactMemorization } from './exact-memorization.js';
+export { answerLogProbs, answerStatsFromLogits, optionNormalisedProbs } from './answer-log-probs.js';
+export type { AnswerStats, AnswerStatsOptions } from './answer-log-probs.js';
+export { perplexity } from './perplexity.js';
