@@ -26,7 +26,7 @@ export interface StepContext {
   batch: number;
   /** New tokens in this call. */
   length: number;
-  /** Additive attention bias [batch, 1, length, pastLength + length]: 0 where attending is allowed, −1e9 elsewhere. */
+  /** Additive attention bias [batch, 1, length, pastLength + length]: 0 where attending is allowed, ≤ −1e9 elsewhere. */
   bias: Tensor4D;
   /** Position of each new token counted over real (unmasked) tokens only, int32 [batch, length]. */
   positions: Tensor2D;
@@ -48,7 +48,7 @@ export interface StepOutput {
   cache?: KVCache;
 }
 
-/** Masked entries get this additive bias: finite, so a fully masked row (a left-pad query) is uniform, never NaN. */
+/** Masked entries get this additive bias: finite, so a fully masked row (a left-pad query) is never NaN. */
 const MASKED = -1e9;
 
 /**
@@ -67,9 +67,11 @@ export function stepContext(attentionMask: Tensor2D, length: number, window?: nu
       const lo = window ? Math.max(0, q - window + 1) : 0;
       for (let j = lo; j <= q; j++) allowed[i * total + j] = 1;
     }
+    // padding keys cost −1e9, future keys −2e9: a query whose past is all padding (left padding) still attends only to
+    // its past (uniformly), so even padding positions never see later tokens and cached steps equal a full forward
     const keyOk = tf.reshape(tf.cast(attentionMask, 'float32'), [batch, 1, 1, total]);
-    const ok = tf.mul(tf.tensor4d(allowed, [1, 1, length, total]), keyOk);
-    const bias = tf.mul(tf.sub(1, ok), MASKED) as Tensor4D; // (1 − ok)·(−1e9)
+    const causal = tf.tensor4d(allowed, [1, 1, length, total]);
+    const bias = tf.add(tf.mul(tf.sub(1, keyOk), MASKED), tf.mul(tf.sub(1, causal), 2 * MASKED)) as Tensor4D;
     const counted = tf.sub(tf.cumsum(tf.cast(attentionMask, 'float32'), 1), 1);
     const newPart = past > 0 ? tf.slice(counted, [0, past], [batch, length]) : counted;
     const positions = tf.cast(tf.maximum(newPart, 0), 'int32') as Tensor2D;
