@@ -35,17 +35,23 @@ async function initCpu(): Promise<void> {
   await activate('cpu');
 }
 
+/** Imports an optional Node package, telling "not installed" (with how to install) apart from "fails to load". */
 async function importOptional(pkg: string, install: string): Promise<void> {
+  const { createRequire } = await import('node:module');
   try {
-    await import(pkg);
+    createRequire(import.meta.url).resolve(pkg);
+  } catch {
+    throw new Error(`${pkg} is not installed: ${install}`);
+  }
+  try {
+    await import(/* @vite-ignore */ pkg);
   } catch (e) {
-    const code = (e as { code?: string }).code;
-    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') {
-      throw new Error(`${pkg} is not installed: ${install}`);
-    }
-    throw e;
+    throw new Error(`${pkg} is installed but failed to load (${(e as Error).message.split('\n')[0]}); reinstall it: ${install}`);
   }
 }
+
+/** What the first Node WebGPU initialisation learnt about the adapter; later calls report it again. */
+let nodeWebgpuDetails: Record<string, string> | undefined;
 
 async function initWebgpu(details: BackendReport['details']): Promise<void> {
   const nav = (globalThis as { navigator?: { gpu?: unknown } }).navigator;
@@ -60,6 +66,7 @@ async function initWebgpu(details: BackendReport['details']): Promise<void> {
       throw new Error(`the optional "webgpu" package (Dawn for Node) failed to load: ${(e as Error).message.split('\n')[0]}`);
     }
     Object.assign(globalThis, mod.globals);
+    const found: Record<string, string> = {};
     let gpu = mod.create([]);
     let adapter = await gpu.requestAdapter().catch(() => null);
     if (!adapter) {
@@ -71,16 +78,24 @@ async function initWebgpu(details: BackendReport['details']): Promise<void> {
       if (!adapter) {
         throw new Error('no WebGPU adapter: no GPU driver and no Mesa GL (apt-get install mesa-vulkan-drivers libegl1 libgles2 libegl-mesa0)');
       }
-      details.adapterRoute = 'dawn/opengles (compatibility)';
+      found.adapterRoute = 'dawn/opengles (compatibility)';
     } else {
-      details.adapterRoute = 'dawn/default';
+      found.adapterRoute = 'dawn/default';
     }
     const info = (adapter as { info?: { vendor?: string; architecture?: string; device?: string; description?: string } }).info;
-    if (info) details.adapter = [info.vendor, info.architecture, info.device, info.description].filter(Boolean).join(' ') || 'unknown';
+    const described = info && [info.vendor, info.architecture, info.device, info.description].filter(Boolean).join(' ');
+    if (described) found.adapter = described;
+    nodeWebgpuDetails = found;
     Object.defineProperty(globalThis, 'navigator', { value: { ...(nav ?? {}), gpu }, configurable: true, writable: true });
   }
   await import('@tensorflow/tfjs-backend-webgpu');
   await activate('webgpu');
+  Object.assign(details, nodeWebgpuDetails);
+  if (!details.adapter) {
+    // Browsers (or a navigator.gpu set up by the app): tfjs-backend-webgpu keeps the adapter's vendor/architecture.
+    const info = (tf.backend() as unknown as { adapterInfo?: { vendor?: string; architecture?: string } }).adapterInfo;
+    details.adapter = [info?.vendor, info?.architecture].filter(Boolean).join(' ') || 'unknown';
+  }
 }
 interface GPULike {
   requestAdapter(o?: Record<string, unknown>): Promise<unknown>;
