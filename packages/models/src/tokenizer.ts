@@ -193,7 +193,8 @@ export class HFTokenizer implements Tokenizer {
     return Promise.all(texts.map((t) => this.encode(t, options)));
   }
 
-  decode(ids: readonly number[], options: { skipSpecialTokens?: boolean } = {}): Promise<string> {
+  async decode(ids: readonly number[], options: { skipSpecialTokens?: boolean } = {}): Promise<string> {
+    if (!ids.length) return ''; // @huggingface/tokenizers rejects an empty list
     return this.engine.decode([...ids], options.skipSpecialTokens ?? false);
   }
 
