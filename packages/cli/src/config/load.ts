@@ -132,14 +132,15 @@ export function mergeConfig(base: Record<string, unknown>, override: Record<stri
   return out;
 }
 
-/** File (optional) + flag overrides → a validated RunConfig. Errors name the file (or "flags") and the key. */
+/** Command defaults, then the file (optional), then flag overrides → a validated RunConfig. Errors name the file (or "flags") and the key. */
 export async function loadRunConfig(
   file: string | undefined,
   overrides: Record<string, unknown> = {},
   flagByKey: ReadonlyMap<string, string> = new Map(),
+  defaults: Record<string, unknown> = {},
 ): Promise<RunConfig> {
   const base = file ? await readConfigFile(file) : {};
-  const merged = mergeConfig(base, overrides);
+  const merged = mergeConfig(mergeConfig(defaults, base), overrides);
   const fileName = file ? path.basename(file) : 'config';
   return validateRunConfig(merged, (key) => {
     for (const [k, flag] of flagByKey) if (key === k) return flag;

@@ -32,15 +32,15 @@ export const modelSchema = z
 
 export const dataSchema = z
   .object({
-    kind: z.enum(['tofu', 'fictitious']).default('tofu').describe('TOFU JSON files, or the seeded fictitious-author generator'),
-    dir: z.string().default('../shared/data/tofu').describe('folder holding the TOFU JSON files'),
-    train: z.string().default('full').describe('split to fine-tune on'),
+    dir: z.string().default('../shared/data/tofu').describe('folder of TOFU-format JSON files (TOFU itself, or `unlearn demo` data)'),
+    train: z.string().default('full').describe('split to fine-tune on (full = forget + retain)'),
     forget: z.string().default('forget10').describe('split to forget'),
     retain: z.string().default('retain90').describe('split to keep'),
-    holdout: z.string().optional().describe('split for MIA/privleak (default: holdout matching forget)'),
-    authors: z.number().int().positive().optional().describe('use only the first N authors of each split (20 QA each)'),
+    holdout: z.string().optional().describe('split for MIA/privleak (default: holdoutNN matching forgetNN)'),
+    forgetAuthors: z.number().int().positive().optional().describe('use only the first N authors of the forget split'),
+    retainAuthors: z.number().int().positive().optional().describe('use only the first N authors of the retain split'),
+    qaPerAuthor: z.number().int().positive().default(20).describe('QA pairs per author (TOFU: 20)'),
     maxLength: z.number().int().positive().default(128).describe('tokens per example (prompt + answer)'),
-    seed: z.number().int().default(0).describe('seed for the fictitious-author generator'),
   })
   .strict();
 

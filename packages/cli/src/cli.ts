@@ -1,0 +1,148 @@
+// The `unlearn` command line. Each run command takes a YAML/JSON config (--config) whose every key is also a flag.
+import { Command, CommanderError, Option } from 'commander';
+import { list } from '@unlearn/core';
+import { BACKENDS, type RunConfigInput } from './config/schema.js';
+import { addConfigFlags } from './config/flags.js';
+import { resolveConfig, startRun, withConfigOption, type RunContext } from './commands/context.js';
+import type { RunSummary } from './report/report.js';
+
+export interface CliIO {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+}
+
+const defaultIO: CliIO = { stdout: process.stdout, stderr: process.stderr };
+
+/** Prints the one-run table and where its report is. */
+async function finishRun(ctx: RunContext, summary: RunSummary, io: CliIO): Promise<void> {
+  const { writeReport } = await import('./report/report.js');
+  const { formatTable } = await import('./report/table.js');
+  const report = await writeReport(ctx.folder.dir, { title: `unlearn ${ctx.command}: ${ctx.folder.name}`, runs: [summary], createdAt: new Date().toISOString() });
+  ctx.log.event('done', { summary: { ...summary, losses: undefined }, report: report.html });
+  if (!ctx.config.log.quiet) io.stdout.write(`${formatTable([summary])}\n`);
+  io.stdout.write(`run folder: ${ctx.folder.dir}\nreport: ${report.html}\n`);
+}
+
+function runCommand(
+  program: Command,
+  name: string,
+  description: string,
+  defaults: () => Promise<RunConfigInput>,
+  body: (ctx: RunContext) => Promise<RunSummary>,
+  io: CliIO,
+): void {
+  const cmd = withConfigOption(program.command(name).description(description));
+  addConfigFlags(cmd);
+  cmd.action(async (opts: Record<string, unknown>) => {
+    const config = await resolveConfig(opts, await defaults());
+    const ctx = await startRun(name, config, io.stderr);
+    const summary = await body(ctx);
+    await finishRun(ctx, summary, io);
+  });
+}
+
+export function buildProgram(io: CliIO = defaultIO): Command {
+  const program = new Command('unlearn')
+    .description('SOUL second-order LLM unlearning on TensorFlow.js: fine-tune, unlearn, evaluate, report')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
+    .exitOverride();
+
+  runCommand(program, 'finetune', 'fine-tune a model on a QA split (makes the target and the retain-only model)',
+    async () => (await import('./commands/finetune.js')).FINETUNE_DEFAULTS, async (ctx) => (await import('./commands/finetune.js')).finetune(ctx), io);
+  runCommand(program, 'unlearn', 'forget a split with an objective × optimizer (× mask), then evaluate',
+    async () => (await import('./commands/unlearn.js')).UNLEARN_DEFAULTS, async (ctx) => (await import('./commands/unlearn.js')).unlearn(ctx), io);
+  runCommand(program, 'eval', 'evaluate a model: forget quality, model utility, ROUGE-L, privleak',
+    async () => ({}), async (ctx) => (await import('./commands/evaluate.js')).evalCommand(ctx), io);
+
+  program
+    .command('report')
+    .description('one Markdown + HTML report comparing run folders')
+    .argument('<runs...>', 'run folders (each with summary.json)')
+    .option('-o, --out <dir>', 'where to write report.md / report.html', 'report')
+    .option('--title <text>', 'report title')
+    .option('--baseline <dir...>', 'run folders shown as reference rows (e.g. the target and retain-only models)')
+    .option('--screenshot', 'also render report.png in headless Chromium')
+    .action(async (runs: string[], o: { out: string; title?: string; baseline?: string[]; screenshot?: boolean }) => {
+      const { reportCommand } = await import('./commands/report-cmd.js');
+      const r = await reportCommand(runs, { out: o.out, title: o.title, baselines: o.baseline, screenshot: o.screenshot });
+      io.stdout.write(`report: ${r.html}\n${r.png ? `screenshot: ${r.png}\n` : ''}`);
+    });
+
+  program
+    .command('generate')
+    .description('continue prompts with a model folder')
+    .argument('<prompts...>', 'prompt texts')
+    .requiredOption('-m, --model <dir>', 'Hugging Face model folder (with tokenizer.json)')
+    .option('-n, --max-new-tokens <n>', 'tokens to generate', (v) => parsePositiveInt('--max-new-tokens', v), 48)
+    .option('--sample', 'sample instead of greedy decoding')
+    .option('--seed <n>', 'sampling seed', (v) => parsePositiveInt('--seed', v, true), 0)
+    .option('-q, --question', 'wrap each prompt as "Question: …\\nAnswer:"')
+    .addOption(new Option('--backend <name>', 'TensorFlow.js backend').choices(BACKENDS).default('auto'))
+    .action(async (prompts: string[], o: { model: string; maxNewTokens: number; sample?: boolean; seed: number; question?: boolean; backend: string }) => {
+      const { initBackend } = await import('@unlearn/tensors');
+      await initBackend(o.backend as 'auto');
+      const { generateCommand } = await import('./commands/generate-cmd.js');
+      const out = await generateCommand({ model: o.model, prompts, maxNewTokens: o.maxNewTokens, sample: !!o.sample, seed: o.seed, question: !!o.question });
+      for (const r of out) io.stdout.write(`${r.prompt}${o.question ? ' ' : ''}${r.text}\n`);
+    });
+
+  program
+    .command('bench')
+    .description('time forward, AdamW and Sophia (gnb, fisher, hutchinson) steps on one backend; prints a table, --json writes it')
+    .addOption(new Option('--backend <name>', 'TensorFlow.js backend').choices(BACKENDS).default('auto'))
+    .option('-m, --model <dir>', 'model folder to time (default: the stories260K config with random weights)')
+    .option('--steps <n>', 'timed steps per mode', (v) => parsePositiveInt('--steps', v), 3)
+    .option('--warmup <n>', 'untimed steps per mode', (v) => parsePositiveInt('--warmup', v, true), 1)
+    .option('--batch-size <n>', 'sequences per step', (v) => parsePositiveInt('--batch-size', v), 8)
+    .option('--seq <n>', 'tokens per sequence', (v) => parsePositiveInt('--seq', v), 128)
+    .option('--modes <list>', 'comma-separated: forward,adamw,sophia-gnb,sophia-fisher,sophia-hutchinson')
+    .option('--json <file>', 'write the results as JSON')
+    .action(async (o) => {
+      const { benchCommand } = await import('./commands/bench.js');
+      await benchCommand(o, io);
+    });
+
+  program
+    .command('demo')
+    .description('the whole pipeline in minutes: generated authors, a tiny model, fine-tune, forget one author with SOUL (Sophia) and AdamW, evaluate, report')
+    .option('-o, --out <dir>', 'folder for the demo runs', 'runs/demo')
+    .addOption(new Option('--backend <name>', 'TensorFlow.js backend').choices(BACKENDS).default('wasm'))
+    .option('--quick', 'a much smaller run (seconds; for tests)')
+    .option('--quiet', 'no progress bars')
+    .action(async (o: { out: string; backend: string; quick?: boolean; quiet?: boolean }) => {
+      const { demoCommand } = await import('./commands/demo.js');
+      await demoCommand({ out: o.out, backend: o.backend as 'wasm', quick: !!o.quick, quiet: !!o.quiet }, io);
+    });
+
+  program
+    .command('list')
+    .description('registered objectives, optimizers, masks and metrics')
+    .action(async () => {
+      await import('./commands/context.js');
+      for (const kind of ['objective', 'optimizer', 'mask', 'metric'] as const) io.stdout.write(`${kind}s: ${list(kind).join(', ') || '(none)'}\n`);
+    });
+
+  return program;
+}
+
+function parsePositiveInt(flag: string, v: string, allowZero = false): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < (allowZero ? 0 : 1)) throw new Error(`${flag}: expected a ${allowZero ? 'non-negative' : 'positive'} integer, got "${v}"`);
+  return n;
+}
+
+/** Runs the CLI; resolves to the exit code. Errors print as one `unlearn: …` line (config errors: one line per problem). */
+export async function main(argv: readonly string[], io: CliIO = defaultIO): Promise<number> {
+  const program = buildProgram(io);
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode;
+    const err = e as Error;
+    io.stderr.write(`unlearn: ${err.message}\n`);
+    if (process.env.UNLEARN_DEBUG) io.stderr.write(`${err.stack}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,131 @@
+// `unlearn bench`: step time and tokens/s of forward-only, AdamW and each Sophia estimator on ONE backend (the one
+// this process runs), on a fixed random batch. bench/speed/run.mjs runs it once per backend in its own process (so
+// peak RSS is per backend) next to the PyTorch twin of the same model.
+import * as tf from '@tensorflow/tfjs-core';
+import type { Objective, Optimizer, ParamMap, TensorMap, UnlearnBatch } from '@unlearn/core';
+import { createCurvatureProbe, get } from '@unlearn/core';
+import { createModel, loadModel, type TransformerLM } from '@unlearn/models';
+import { batchNll } from '@unlearn/objectives';
+import { initBackend, writeFileAtomic } from '@unlearn/tensors';
+import type { CliIO } from '../cli.js';
+import './context.js';
+
+export const BENCH_MODES = ['forward', 'adamw', 'sophia-gnb', 'sophia-fisher', 'sophia-hutchinson'] as const;
+export type BenchMode = (typeof BENCH_MODES)[number];
+
+/** stories260K's architecture (Karpathy's llama2.c, MIT): the default benchmark model, random weights. */
+export const STORIES260K_CONFIG = {
+  model_type: 'llama', vocab_size: 512, hidden_size: 64, intermediate_size: 172, num_hidden_layers: 5,
+  num_attention_heads: 8, num_key_value_heads: 4, head_dim: 8, max_position_embeddings: 512, rms_norm_eps: 1e-5,
+  rope_theta: 10000, tie_word_embeddings: true,
+};
+
+export interface BenchResult {
+  mode: BenchMode;
+  backend: string;
+  stepSeconds: number[];
+  meanSeconds: number;
+  tokensPerStep: number;
+  tokensPerSecond: number;
+}
+
+export interface BenchReport {
+  backend: string;
+  details: Record<string, unknown>;
+  model: string;
+  params: number;
+  batch: number;
+  seq: number;
+  results: BenchResult[];
+  peakRssMB: number;
+  node: string;
+}
+
+const nll: Objective = { name: 'nll', needs: {}, loss: (m, b: UnlearnBatch) => batchNll(m, b.forget) };
+
+function optimizerFor(mode: BenchMode): Optimizer | null {
+  if (mode === 'forward') return null;
+  if (mode === 'adamw') return get('optimizer', 'adamw')({ lr: 1e-4 });
+  // k = 1: every step pays for its curvature estimate, so the time is the estimator's full cost
+  return get('optimizer', 'sophia')({ lr: 1e-4, estimator: mode.slice('sophia-'.length), k: 1 });
+}
+
+function gradients(params: ParamMap, f: () => tf.Scalar): TensorMap {
+  const vars = [...params.values()];
+  const { value, grads } = tf.variableGrads(f, vars);
+  value.dispose();
+  return new Map([...params.keys()].map((k, i) => [k, grads[vars[i].name]]));
+}
+
+function timeMode(model: TransformerLM, batch: UnlearnBatch, mode: BenchMode, steps: number, warmup: number): number[] {
+  const params: ParamMap = new Map([...model.params].filter(([, v]) => v.trainable));
+  const optimizer = optimizerFor(mode);
+  const last = [...params.values()].at(-1)!;
+  const times: number[] = [];
+  try {
+    for (let i = 0; i < warmup + steps; i++) {
+      const t0 = performance.now();
+      if (!optimizer) {
+        tf.tidy(() => nll.loss(model, batch, { step: i }) as tf.Scalar).dataSync();
+      } else {
+        const grads = gradients(params, () => nll.loss(model, batch, { step: i }) as tf.Scalar);
+        const probe = createCurvatureProbe({ model, objective: nll, batch, objectiveContext: { step: i }, params });
+        try {
+          optimizer.step(params, grads, { step: i, probe });
+        } finally {
+          probe.dispose();
+          tf.dispose([...grads.values()]);
+        }
+        last.dataSync(); // wait for the update (asynchronous backends)
+      }
+      if (i >= warmup) times.push((performance.now() - t0) / 1000);
+    }
+  } finally {
+    optimizer?.dispose();
+  }
+  return times;
+}
+
+export async function runBench(o: {
+  backend: string; model?: string; steps: number; warmup: number; batchSize: number; seq: number; modes?: BenchMode[];
+}): Promise<BenchReport> {
+  const report = await initBackend(o.backend as 'auto');
+  const model = o.model ? await loadModel(o.model) : createModel(STORIES260K_CONFIG, { seed: 0 });
+  const vocab = model.config.vocab_size;
+  const ids = tf.tidy(() => tf.cast(tf.mul(tf.randomUniform([o.batchSize, o.seq], 0, 1, 'float32', 0), vocab - 1), 'int32') as tf.Tensor2D);
+  const batch: UnlearnBatch = { forget: { inputIds: ids, attentionMask: tf.onesLike(ids), labels: tf.clone(ids) } };
+  const results: BenchResult[] = [];
+  try {
+    for (const mode of o.modes ?? BENCH_MODES) {
+      const stepSeconds = timeMode(model, batch, mode, o.steps, o.warmup);
+      const meanSeconds = stepSeconds.reduce((a, b) => a + b, 0) / stepSeconds.length;
+      const tokensPerStep = o.batchSize * o.seq;
+      results.push({ mode, backend: report.backend, stepSeconds, meanSeconds, tokensPerStep, tokensPerSecond: tokensPerStep / meanSeconds });
+    }
+  } finally {
+    tf.dispose([batch.forget.inputIds, batch.forget.attentionMask, batch.forget.labels]);
+    model.dispose();
+  }
+  const params = [...model.params.values()].reduce((n, v) => n + v.size, 0);
+  return {
+    backend: report.backend, details: report.details, model: o.model ?? 'stories260K config (random weights)', params,
+    batch: o.batchSize, seq: o.seq, results, peakRssMB: process.resourceUsage().maxRSS / 1024, node: process.version,
+  };
+}
+
+export async function benchCommand(
+  o: { backend: string; model?: string; steps: number; warmup: number; batchSize: number; seq: number; modes?: string; json?: string },
+  io: CliIO,
+): Promise<BenchReport> {
+  const modes = o.modes?.split(',').map((m) => m.trim()).filter(Boolean);
+  for (const m of modes ?? []) {
+    if (!(BENCH_MODES as readonly string[]).includes(m)) throw new Error(`--modes: "${m}" is not one of ${BENCH_MODES.join(', ')}`);
+  }
+  const r = await runBench({ ...o, modes: modes as BenchMode[] | undefined });
+  io.stdout.write(`backend ${r.backend} · ${r.model} · ${r.params} params · batch ${r.batch}×${r.seq}\n`);
+  io.stdout.write(`${'mode'.padEnd(18)}${'step (s)'.padStart(10)}${'tokens/s'.padStart(10)}\n`);
+  for (const x of r.results) io.stdout.write(`${x.mode.padEnd(18)}${x.meanSeconds.toFixed(3).padStart(10)}${Math.round(x.tokensPerSecond).toString().padStart(10)}\n`);
+  io.stdout.write(`peak RSS ${r.peakRssMB.toFixed(0)} MB\n`);
+  if (o.json) await writeFileAtomic(o.json, `${JSON.stringify(r, null, 2)}\n`);
+  return r;
+}

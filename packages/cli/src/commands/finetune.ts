@@ -1,0 +1,65 @@
+// `unlearn finetune`: next-token NLL on the answers of a QA split (TOFU's fine-tuning recipe) — how the target model
+// (on `full`) and the retain-only model (on `retainNN`) of an unlearning benchmark are made.
+import type { Objective, UnlearnBatch } from '@unlearn/core';
+import { get } from '@unlearn/core';
+import { defaultPadTokenId, planTokenBatches } from '@unlearn/data';
+import { saveModel } from '@unlearn/models';
+import { batchNll } from '@unlearn/objectives';
+import type { RunConfig, RunConfigInput } from '../config/schema.js';
+import { encodeRows, loadSplits } from '../engine/datasets.js';
+import { loadRunModel } from '../engine/model-io.js';
+import { runTrainLoop } from '../engine/train-loop.js';
+import { writeJson } from '../run/run-folder.js';
+import type { RunContext } from './context.js';
+import { evaluateRun } from './evaluate.js';
+import type { RunSummary } from '../report/report.js';
+
+export const FINETUNE_DEFAULTS: RunConfigInput = {
+  optimizer: { name: 'adamw', lr: 1e-3 },
+  training: { epochs: 5, batchSize: 8 },
+  eval: { enabled: false },
+};
+
+/** Next-token NLL of the answer tokens: the fine-tuning loss. */
+export const nllObjective: Objective = {
+  name: 'nll',
+  needs: {},
+  loss: (model, batch: UnlearnBatch) => batchNll(model, batch.forget),
+};
+
+export function optimizerFor(config: RunConfig) {
+  return get('optimizer', config.optimizer.name)({ lr: config.optimizer.lr, ...config.optimizer.options });
+}
+
+export async function finetune(ctx: RunContext): Promise<RunSummary> {
+  const { config, log, folder } = ctx;
+  const { model, tokenizer, source } = await loadRunModel(config);
+  const optimizer = optimizerFor(config);
+  try {
+    const splits = await loadSplits(config.data, { train: true });
+    const examples = await encodeRows(tokenizer, splits.train, config.data.maxLength, `${config.data.train}.json`);
+    const epochs = Math.max(1, Math.round(config.training.epochs));
+    const plan = planTokenBatches(examples, {
+      batchSize: config.training.batchSize, epochs, seed: config.training.seed, shuffle: true, padTokenId: defaultPadTokenId(tokenizer),
+    });
+    const steps = Math.min(config.training.steps ?? plan.indices.length, plan.indices.length);
+    log.info(`finetune ${source} on ${config.data.train} (${examples.length} examples, ${epochs} epochs, ${steps} steps, ${config.optimizer.name} lr ${config.optimizer.lr})`);
+    const result = await runTrainLoop({
+      label: 'finetune', model, objective: nllObjective, optimizer, log, seed: config.training.seed,
+      batches: { steps, batch: (i) => ({ forget: plan.batch(i) }) },
+      lr: config.optimizer.lr, schedule: config.training.schedule, warmupSteps: config.training.warmupSteps, clipNorm: config.training.clipNorm,
+    });
+    await saveModel(model, folder.checkpoint, { tokenizer });
+    log.event('checkpoint', { dir: folder.checkpoint });
+    const summary: RunSummary = {
+      name: folder.name, method: `finetune + ${config.optimizer.name}`, objective: 'nll', optimizer: config.optimizer.name,
+      lr: config.optimizer.lr, seed: config.training.seed, steps: result.steps, seconds: result.seconds, metrics: {}, losses: result.losses,
+    };
+    if (config.eval.enabled) summary.metrics = (await evaluateRun(ctx, model, tokenizer)).metrics;
+    await writeJson(folder.summary, summary);
+    return summary;
+  } finally {
+    optimizer.dispose();
+    model.dispose();
+  }
+}

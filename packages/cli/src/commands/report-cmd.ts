@@ -1,0 +1,40 @@
+// `unlearn report <run folders…>`: one Markdown + HTML report comparing runs (each folder's summary.json).
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { writeReport, type ReportInput, type RunSummary } from '../report/report.js';
+import { screenshotHtml } from '../report/screenshot.js';
+
+export async function readSummary(dir: string): Promise<RunSummary> {
+  const file = path.join(dir, 'summary.json');
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    throw new Error(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}) — is ${dir} a finished run folder?`);
+  }
+  let parsed: RunSummary;
+  try {
+    parsed = JSON.parse(text) as RunSummary;
+  } catch (e) {
+    throw new Error(`${file}: not valid JSON (${(e as Error).message})`);
+  }
+  if (typeof parsed?.name !== 'string' || typeof parsed.metrics !== 'object') throw new Error(`${file}: not a run summary (needs "name" and "metrics")`);
+  return parsed;
+}
+
+export interface ReportCommandOptions {
+  out: string;
+  title?: string;
+  baselines?: string[];
+  screenshot?: boolean;
+}
+
+export async function reportCommand(runDirs: string[], o: ReportCommandOptions): Promise<{ markdown: string; html: string; png?: string }> {
+  const runs = await Promise.all(runDirs.map(readSummary));
+  const baselines = await Promise.all((o.baselines ?? []).map(readSummary));
+  const input: ReportInput = { title: o.title ?? 'Unlearning report', runs, baselines, createdAt: new Date().toISOString() };
+  const written = await writeReport(o.out, input);
+  if (!o.screenshot) return written;
+  const png = await screenshotHtml(written.html, path.join(o.out, 'report.png'));
+  return { ...written, png };
+}
