@@ -28,7 +28,7 @@ describe.each([['llama', llamaConfig], ['gpt2', gpt2Config]] as const)('%s (rand
     expect(a.family).toBe(family);
     for (const [name, v] of a.params) {
       expect(await maxAbsDiff(v, b.params.get(name)!)).toBe(0);
-      const data = await v.data();
+      const data = (await v.data()) as Float32Array;
       if (/norm\.weight$|ln_.\.weight$/.test(name)) expect([...data].every((x) => x === 1)).toBe(true);
       else if (name.endsWith('.bias')) expect([...data].every((x) => x === 0)).toBe(true);
       else {
