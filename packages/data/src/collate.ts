@@ -1,6 +1,6 @@
 // Encoded examples → a padded TokenBatch (int32 tensors [batch, seq]). Padding gets attention 0 and label -100.
 import * as tf from '@tensorflow/tfjs-core';
-import type { Tokenizer, TokenBatch } from '@unlearn/core';
+import type { Tokenizer, TokenBatch, UnlearnBatch } from '@unlearn/core';
 import { IGNORE_INDEX, type EncodedExample } from './encode-qa.js';
 
 export type PaddingSide = 'left' | 'right';
@@ -57,4 +57,17 @@ export function collate(examples: readonly EncodedExample[], options: CollateOpt
     attentionMask: tf.tensor2d(a.attentionMask, shape, 'int32'),
     labels: tf.tensor2d(a.labels, shape, 'int32'),
   };
+}
+
+function isTokenBatch(batch: TokenBatch | UnlearnBatch): batch is TokenBatch {
+  return 'inputIds' in batch;
+}
+
+/** Dispose every tensor of a TokenBatch or an UnlearnBatch (forget, retain and alternate parts). */
+export function disposeBatch(batch: TokenBatch | UnlearnBatch): void {
+  if (isTokenBatch(batch)) {
+    tf.dispose([batch.inputIds, batch.attentionMask, batch.labels]);
+    return;
+  }
+  for (const part of [batch.forget, batch.retain, batch.alternate]) if (part !== undefined) disposeBatch(part);
 }

@@ -53,7 +53,7 @@ const PLACES: [string, string][] = [
 const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
 const GENRES = [
   'mystery novels', 'fantasy novels', 'poetry', 'science fiction', 'romance novels', 'horror stories', 'historical fiction',
-  'travel writing', "children's books", 'crime thrillers', 'plays', 'satire',
+  'travel books', "children's books", 'crime thrillers', 'plays', 'satire',
 ];
 const JOBS = [
   'baker', 'pilot', 'nurse', 'teacher', 'farmer', 'tailor', 'doctor', 'sailor', 'miner', 'painter', 'librarian',

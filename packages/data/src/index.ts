@@ -15,7 +15,7 @@ export { encodeQa, IGNORE_INDEX } from './encode-qa.js';
 export type { EncodedExample, EncodeQaOptions, EncodeQaReport, EncodedQa, OverflowPolicy } from './encode-qa.js';
 export { textWindows, loadTextWindows } from './text-windows.js';
 export type { TextWindowOptions } from './text-windows.js';
-export { collate, padExamples, defaultPadTokenId } from './collate.js';
+export { collate, padExamples, defaultPadTokenId, disposeBatch } from './collate.js';
 export type { CollateOptions, PaddingSide, PaddedArrays } from './collate.js';
 export { seededRandom, deriveSeed } from './seeded-random.js';
 export type { SeededRandom } from './seeded-random.js';

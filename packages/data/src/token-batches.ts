@@ -19,7 +19,7 @@ export interface TokenBatchPlan extends Iterable<TokenBatch> {
   readonly indices: readonly (readonly number[])[];
   /** Share of padded token slots over the whole plan. */
   readonly paddingFraction: number;
-  /** Batch `i` as new tensors (the caller disposes them, e.g. `tf.dispose(batch)`). */
+  /** Batch `i` as new tensors (the caller disposes them, e.g. `disposeBatch(batch)`). */
   batch(i: number): TokenBatch;
 }
 

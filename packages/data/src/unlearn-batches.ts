@@ -32,7 +32,7 @@ export interface UnlearnBatchPlan extends Iterable<UnlearnBatch> {
   readonly retainIndices: readonly (readonly number[])[];
   /** Padded share of token slots over the plan, per part. */
   readonly paddingFraction: { forget: number; retain?: number; alternate?: number };
-  /** Step `i`'s batch as new tensors; the caller disposes them (`tf.dispose(batch)`). */
+  /** Step `i`'s batch as new tensors; the caller disposes them (`disposeBatch(batch)`). */
   batch(step: number): UnlearnBatch;
 }
 
