@@ -2,7 +2,7 @@
 // its CommonJS build registers no gradients — so a suite that only runs under vitest can pass while `node` fails.
 // turbo's test task depends on build, so dist/ exists in CI; if not, this fails saying how to build.
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, promises as fsp, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -40,5 +40,26 @@ describe('plain Node smoke test of the built packages', () => {
     });
     expect(result.core.specificationVersion).toBe('v1');
     expect(result.core.exports).toEqual(expect.arrayContaining(['register', 'get', 'list']));
+  });
+
+  it('the README snippet runs as written', async () => {
+    if (!existsSync(tensorsDist)) throw new Error(`${tensorsDist} is missing: build first (pnpm --filter @unlearn/tensors build)`);
+    const readme = readFileSync(path.join(packageDir, 'README.md'), 'utf8');
+    const snippet = /```js\n([\s\S]*?)```/.exec(readme)?.[1];
+    expect(snippet, 'README.md starts with a js snippet').toBeTruthy();
+    // Inside the package, so `@unlearn/tensors` resolves to this package's dist through its own exports map.
+    const script = path.join(packageDir, `test/.readme-snippet-${process.pid}.mjs`);
+    await fsp.writeFile(script, snippet!);
+    try {
+      const { stdout } = await promisify(execFile)(process.execPath, [script], { cwd: repoRoot, timeout: 60_000 });
+      expect(stdout).toMatch(/^backend: (native|wasm) \(/m);
+      const [, loss, norm] = /^loss (\d+\.\d+), gradient norm (\d+\.\d+)$/m.exec(stdout) ?? [];
+      // Three next-token predictions over a 512-token vocabulary from a trained model: a finite, non-trivial loss.
+      expect(Number(loss)).toBeGreaterThan(0);
+      expect(Number(loss)).toBeLessThan(20);
+      expect(Number(norm)).toBeGreaterThan(0);
+    } finally {
+      await fsp.rm(script, { force: true });
+    }
   });
 });
