@@ -1,0 +1,92 @@
+#!/usr/bin/env node
+// Speed benchmark: step time and tokens/s of forward-only, AdamW and each Sophia estimator (gnb, fisher, hutchinson)
+// on every tfjs backend (cpu, wasm, webgpu, native when built), each in its own process (peak RSS per backend), and
+// the same Llama in PyTorch (/usr/bin/python3, bench/speed/llama_torch.py) timed in the same run.
+// Writes bench/speed/results.json and bench/speed/results.md. Needs `pnpm build` first (runs the built CLI).
+// Usage: node bench/speed/run.mjs [--backends cpu,wasm,webgpu,native] [--steps 3] [--batch 8] [--seq 128] [--torch-threads 1]
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile, rename } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '../..');
+const bin = path.join(root, 'packages/cli/dist/bin.js');
+const MODES = ['forward', 'adamw', 'sophia-gnb', 'sophia-fisher', 'sophia-hutchinson'];
+
+const args = Object.fromEntries(
+  process.argv.slice(2).reduce((acc, a, i, all) => (a.startsWith('--') ? [...acc, [a.slice(2), all[i + 1]]] : acc), []),
+);
+const backends = (args.backends ?? 'cpu,wasm,webgpu,native').split(',');
+const steps = Number(args.steps ?? 3);
+const batch = Number(args.batch ?? 8);
+const seq = Number(args.seq ?? 128);
+const torchThreads = Number(args['torch-threads'] ?? 1);
+// cpu (pure JS) is ~100× slower than wasm: fewer steps there keep the run in minutes
+const stepsFor = (backend) => (backend === 'cpu' ? 1 : steps);
+
+const tmp = await mkdtemp(path.join(os.tmpdir(), 'unlearn-speed-'));
+const results = { createdAt: new Date().toISOString(), machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, node: process.version }, batch, seq, tfjs: [], torch: [], skipped: [] };
+
+for (const backend of backends) {
+  const out = path.join(tmp, `${backend}.json`);
+  process.stderr.write(`tfjs ${backend}… `);
+  try {
+    await run(process.execPath, [bin, 'bench', '--backend', backend, '--steps', String(stepsFor(backend)), '--warmup', '1', '--batch-size', String(batch), '--seq', String(seq), '--json', out], { timeout: 1_800_000, maxBuffer: 1 << 24 });
+    const r = JSON.parse(await readFile(out, 'utf8'));
+    results.tfjs.push(r);
+    process.stderr.write(`${r.results.map((x) => `${x.mode} ${x.meanSeconds.toFixed(3)}s`).join(', ')}\n`);
+  } catch (e) {
+    const why = (e.stderr || e.message || '').toString().trim().split('\n').filter(Boolean).pop();
+    results.skipped.push({ backend, why });
+    process.stderr.write(`skipped (${why})\n`);
+  }
+}
+
+const config = path.join(tmp, 'config.json');
+const { STORIES260K_CONFIG } = await import(path.join(root, 'packages/cli/dist/commands/bench.js'));
+await writeFile(config, JSON.stringify(STORIES260K_CONFIG));
+for (const mode of MODES) {
+  process.stderr.write(`torch ${mode}… `);
+  const env = { ...process.env, OMP_NUM_THREADS: String(torchThreads), OPENBLAS_NUM_THREADS: String(torchThreads) };
+  const { stdout } = await run('/usr/bin/python3', [path.join(here, 'llama_torch.py'), '--config', config, '--mode', mode, '--threads', String(torchThreads), '--steps', String(steps), '--batch', String(batch), '--seq', String(seq)], { env, timeout: 600_000 });
+  const r = JSON.parse(stdout.trim().split('\n').pop());
+  r.meanSeconds = r.stepSeconds.reduce((a, b) => a + b, 0) / r.stepSeconds.length;
+  results.torch.push(r);
+  process.stderr.write(`${r.meanSeconds.toFixed(3)}s\n`);
+}
+await rm(tmp, { recursive: true, force: true });
+
+// Markdown: one row per (engine, mode); ratio = step time / PyTorch's step time for the same mode
+const torchBy = Object.fromEntries(results.torch.map((r) => [r.mode, r]));
+const lines = [
+  '# Speed: stories260K-architecture Llama, one training step',
+  '',
+  `Batch ${batch} × ${seq} tokens; ${results.machine.cpus} × ${results.machine.cpu}; Node ${results.machine.node}; PyTorch ${results.torch[0]?.torch} with ${torchThreads} thread(s). ` +
+    `Sophia modes use k = 1 (a curvature estimate every step). "× torch" = step time ÷ PyTorch's for the same mode. Written by \`node bench/speed/run.mjs\` on ${results.createdAt}.`,
+  '',
+  '| engine | mode | step (s) | tokens/s | × torch | × own AdamW | peak RSS (MB) |',
+  '|---|---|---:|---:|---:|---:|---:|',
+];
+const engines = [
+  ...results.tfjs.map((r) => ({ name: `tfjs ${r.backend}`, rows: r.results, rss: r.peakRssMB })),
+  { name: `torch (${torchThreads} thr)`, rows: results.torch.map((r) => ({ ...r, tokensPerSecond: r.tokensPerStep / r.meanSeconds })), rss: Math.max(...results.torch.map((r) => r.peakRssMB)) },
+];
+for (const e of engines) {
+  const adamw = e.rows.find((x) => x.mode === 'adamw')?.meanSeconds;
+  for (const x of e.rows) {
+    const ratio = torchBy[x.mode] ? (x.meanSeconds / torchBy[x.mode].meanSeconds).toFixed(1) : '—';
+    const own = adamw ? (x.meanSeconds / adamw).toFixed(2) : '—';
+    lines.push(`| ${e.name} | ${x.mode} | ${x.meanSeconds.toFixed(3)} | ${Math.round(x.tokensPerSecond)} | ${ratio} | ${own} | ${Math.round(x.peakRssMB ?? e.rss)} |`);
+  }
+}
+for (const s of results.skipped) lines.push('', `Skipped ${s.backend}: ${s.why}`);
+const md = `${lines.join('\n')}\n`;
+for (const [file, text] of [['results.json', `${JSON.stringify(results, null, 2)}\n`], ['results.md', md]]) {
+  await writeFile(path.join(here, `${file}.tmp`), text);
+  await rename(path.join(here, `${file}.tmp`), path.join(here, file));
+}
+process.stdout.write(md);
