@@ -62,6 +62,17 @@ const cases: GradCase[] = [];
     f: ([x]) => tf.gatherND(x, tf.tensor2d(points, [3, 2], 'int32')),
     ref: ([x]) => Float64Array.from(points, ([i, j]) => x[i * 4 + j]),
   });
+  const targets = [2, 0, 2]; // scatter 3 rows of 4 into a [3, 4] output; row 2 receives two updates (summed)
+  cases.push({
+    name: 'scatterND w.r.t. the updates (duplicate indices)',
+    inputs: [input([3, 4])],
+    f: ([updates]) => tf.scatterND(tf.tensor2d(targets, [3, 1], 'int32'), updates, [3, 4]),
+    ref: ([updates]) => {
+      const out = new Float64Array(12);
+      targets.forEach((row, k) => { for (let j = 0; j < 4; j++) out[row * 4 + j] += updates[k * 4 + j]; });
+      return out;
+    },
+  });
 }
 
 // matmul: all four transpose variants, rank 2 and rank 3 (batch 2), m = 3, k = 4, n = 2.

@@ -125,10 +125,12 @@ describe('corrupted safetensors files', () => {
     expect(all.length).toBeGreaterThan(450);
     expect(new Set(all.map(([, b]) => Buffer.from(b).toString('base64'))).size).toBeGreaterThan(400);
     // The allocation probe sees the reader's allocations: the f16 tensor's 16 values widen to 64 bytes of float32.
+    const before = tf.memory().numTensors;
     const { result: c, bytes } = largestAllocation(() => decodeSafetensors(valid, 'valid'));
     expect(c.tensors.size).toBe(12);
     expect(bytes).toBeGreaterThanOrEqual(64);
     c.tensors.forEach((t) => t.dispose());
+    expect(tf.memory().numTensors).toBe(before);
   });
 
   it('in memory: loads or throws a one-line SafetensorsError naming the file; allocations bounded by the file', () => {

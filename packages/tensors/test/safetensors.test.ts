@@ -252,10 +252,12 @@ describe('sharded checkpoints (model.safetensors.index.json)', () => {
   });
 
   it('a folder with neither layout, or a missing path, is a one-line error', async () => {
-    const empty = path.join(tmp, 'empty');
-    await fsp.mkdir(empty, { recursive: true });
-    await expect(readSafetensorsFolder(empty)).rejects.toThrow(`${empty}: no model.safetensors and no model.safetensors.index.json in this folder`);
-    await expect(readSafetensorsFolder(path.join(tmp, 'nope'))).rejects.toThrow(`${path.join(tmp, 'nope')}: cannot read checkpoint (ENOENT)`);
-    await expect(readSafetensors(path.join(tmp, 'nope.safetensors'))).rejects.toThrow(SafetensorsError);
+    await noLeaks(async () => {
+      const empty = path.join(tmp, 'empty');
+      await fsp.mkdir(empty, { recursive: true });
+      await expect(readSafetensorsFolder(empty)).rejects.toThrow(`${empty}: no model.safetensors and no model.safetensors.index.json in this folder`);
+      await expect(readSafetensorsFolder(path.join(tmp, 'nope'))).rejects.toThrow(`${path.join(tmp, 'nope')}: cannot read checkpoint (ENOENT)`);
+      await expect(readSafetensors(path.join(tmp, 'nope.safetensors'))).rejects.toThrow(SafetensorsError);
+    });
   });
 });
