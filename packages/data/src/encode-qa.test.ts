@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { loadTokenizer } from '@unlearn/models';
+import { HFTokenizer, loadTokenizer } from '@unlearn/models';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Tokenizer } from '@unlearn/core';
 import { encodeQa, IGNORE_INDEX } from './encode-qa.js';
-import { chatTemplate, plainTemplate } from './prompt-template.js';
+import { chatTemplate, plainTemplate, tokenizerChatTemplate } from './prompt-template.js';
 import { charIds, charTokenizer } from './test-utils/char-tokenizer.js';
 import { STORIES260K_DIR } from './test-utils/shared-data.js';
 
@@ -94,5 +94,26 @@ describe('encodeQa with the stories260K tokenizer', () => {
     expect(report.boundaryMerges).toEqual([0]);
     // Alone, the prompt ends with "▁" (410); in the full text that space is part of "▁B" (368), the first answer token.
     expect(examples[0].labels).toEqual([...masked(g.prompt_ids.length), ...g.answer_ids, g.eos_id]);
+  });
+});
+
+describe('chat template read from tokenizer_config.json', () => {
+  it('Llama-2 template on the stories260K tokenizer: <s>/</s> parsed as special tokens, prompt masked', async () => {
+    const dir = STORIES260K_DIR;
+    const config = JSON.parse(readFileSync(`${dir}/tokenizer_config.json`, 'utf8'));
+    config.chat_template =
+      "{% for message in messages %}{% if message['role'] == 'user' %}{{ bos_token + '[INST] ' + message['content'].strip() + ' [/INST]' }}{% elif message['role'] == 'assistant' %}{{ ' ' + message['content'].strip() + ' ' + eos_token }}{% endif %}{% endfor %}";
+    const tokenizer = await HFTokenizer.fromJSON(readFileSync(`${dir}/tokenizer.json`, 'utf8'), JSON.stringify(config));
+    const formatter = tokenizerChatTemplate(tokenizer);
+    const { examples } = await encodeQa(tokenizer, [{ question: 'Who is Bob?', answer: 'Bob is a cat.' }], { formatter });
+    const { inputIds, labels } = examples[0];
+    const prompt = await tokenizer.encode('<s>[INST] Who is Bob? [/INST]', { addSpecialTokens: false });
+    expect(prompt[0]).toBe(1); // "<s>" in the text is the BOS token, not three characters
+    expect(inputIds.slice(0, prompt.length)).toEqual(prompt);
+    expect(inputIds[inputIds.length - 1]).toBe(2); // "</s>" from the template; no second EOS appended
+    expect(inputIds.filter((id) => id === 2)).toHaveLength(1);
+    expect(labels.slice(0, prompt.length).every((l) => l === IGNORE_INDEX)).toBe(true);
+    expect(await tokenizer.decode(labels.slice(prompt.length), { skipSpecialTokens: true }).then((s) => s.trim())).toBe('Bob is a cat.');
+    expect(() => tokenizerChatTemplate(charTokenizer())).toThrow('chat template: the tokenizer has none (no chat_template in tokenizer_config.json)');
   });
 });

@@ -9,7 +9,7 @@ export { loadTofuSplit, loadIdkAnswers, TOFU_SPLITS, TOFU_SPLIT_SETS } from './t
 export type { TofuSplit, TofuRow } from './tofu.js';
 export { loadQaJsonl } from './qa-jsonl.js';
 export type { QaJsonlOptions } from './qa-jsonl.js';
-export { plainTemplate, chatTemplate } from './prompt-template.js';
+export { plainTemplate, chatTemplate, tokenizerChatTemplate } from './prompt-template.js';
 export type { PromptFormatter, PlainTemplateOptions, ChatTemplateOptions } from './prompt-template.js';
 export { encodeQa, IGNORE_INDEX } from './encode-qa.js';
 export type { EncodedExample, EncodeQaOptions, EncodeQaReport, EncodedQa, OverflowPolicy } from './encode-qa.js';

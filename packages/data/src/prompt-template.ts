@@ -1,6 +1,7 @@
 // How a question (and its answer) become model text. The prompt is what the model conditions on; the answer is what
 // carries the loss. `full(q, a)` starts with `prompt(q)` for every template here, so the label mask is exact.
 import { Template } from '@huggingface/jinja';
+import type { Tokenizer } from '@unlearn/core';
 
 export interface PromptFormatter {
   /** The text the model is given: everything before the answer (a generation starts after it). */
@@ -72,4 +73,10 @@ export function chatTemplate(options: ChatTemplateOptions): PromptFormatter {
     addSpecialTokens: false,
     endsTurn: true,
   };
+}
+
+/** The tokenizer's own chat template (tokenizer_config.json `chat_template`) with its special tokens. */
+export function tokenizerChatTemplate(tokenizer: Tokenizer, options: { systemPrompt?: string } = {}): PromptFormatter {
+  if (tokenizer.chatTemplate === undefined) throw new Error('chat template: the tokenizer has none (no chat_template in tokenizer_config.json)');
+  return chatTemplate({ template: tokenizer.chatTemplate, specialTokens: tokenizer.specialTokens, systemPrompt: options.systemPrompt });
 }
