@@ -9,3 +9,9 @@ export { renderHtml, renderMarkdown, writeReport, lossCharts, tradeoffChart, MET
 export type { ReportInput, RunSummary, LossPoint } from './report/report.js';
 export { lineChart, scatterPlot, niceTicks, escapeXml } from './report/svg.js';
 export { screenshotHtml, findChromium } from './report/screenshot.js';
+export { main, buildProgram } from './cli.js';
+export type { CliIO } from './cli.js';
+export { buildWordTokenizer, wordPieces } from './demo/word-tokenizer.js';
+export { prepareDemoAssets, tinyLlamaConfig } from './commands/demo.js';
+export type { DemoAssets } from './commands/demo.js';
+export { formatTable } from './report/table.js';

@@ -55,6 +55,36 @@ function corpusOf(files: Record<string, object[] | string[]>): string[] {
   return texts;
 }
 
+export interface DemoAssets {
+  dataDir: string;
+  tokenizerDir: string;
+  splits: { forget: string; retain: string; holdout: string; forgetPerturbed: string };
+  vocabSize: number;
+  forgetAuthors: string[];
+}
+
+/** Writes the generated TOFU-shaped data (`<root>/data`) and its word-level tokenizer (`<root>/tokenizer`). */
+export async function prepareDemoAssets(root: string, o: { authors: number; seed?: number }): Promise<DemoAssets> {
+  const options = { seed: o.seed ?? 0, authors: o.authors, forgetAuthors: 1 };
+  const dataDir = path.join(root, 'data');
+  const dataset = await writeDemoDataset(dataDir, options);
+  const tokenizerDir = path.join(root, 'tokenizer');
+  await mkdir(tokenizerDir, { recursive: true });
+  const tok = buildWordTokenizer(corpusOf(generateDemoDataset(options).files));
+  await writeFileAtomic(path.join(tokenizerDir, 'tokenizer.json'), tok.tokenizerJson);
+  await writeFileAtomic(path.join(tokenizerDir, 'tokenizer_config.json'), tok.tokenizerConfig);
+  return { dataDir, tokenizerDir, splits: dataset.splits, vocabSize: tok.vocabSize, forgetAuthors: dataset.profiles.forget.map((p) => p.name) };
+}
+
+/** A tiny Llama for the word-level demo tokenizer (vocab_size is filled from the tokenizer). */
+export function tinyLlamaConfig(hidden: number, layers: number): Record<string, unknown> {
+  return {
+    model_type: 'llama', hidden_size: hidden, intermediate_size: hidden * 2, num_hidden_layers: layers,
+    num_attention_heads: 4, num_key_value_heads: 2, max_position_embeddings: 128, rms_norm_eps: 1e-5, tie_word_embeddings: true,
+    bos_token_id: 1, eos_token_id: 2, pad_token_id: 3,
+  };
+}
+
 export async function demoCommand(o: DemoOptions, io: CliIO): Promise<{ report: string; root: string }> {
   const plan = demoPlan(o.quick);
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
@@ -63,16 +93,10 @@ export async function demoCommand(o: DemoOptions, io: CliIO): Promise<{ report: 
   const started = Date.now();
 
   // 1–2. data, tokenizer
-  const dataDir = path.join(root, 'data');
-  const dataset = await writeDemoDataset(dataDir, { seed: 0, authors: plan.authors, forgetAuthors: 1 });
-  const tokenizerDir = path.join(root, 'tokenizer');
-  await mkdir(tokenizerDir, { recursive: true });
-  const tok = buildWordTokenizer(corpusOf(generateDemoDataset({ seed: 0, authors: plan.authors, forgetAuthors: 1 }).files));
-  await writeFileAtomic(path.join(tokenizerDir, 'tokenizer.json'), tok.tokenizerJson);
-  await writeFileAtomic(path.join(tokenizerDir, 'tokenizer_config.json'), tok.tokenizerConfig);
-  say(`demo: ${plan.authors} fictitious authors (forgetting ${dataset.profiles.forget.map((p) => p.name).join(', ')}), word-level tokenizer of ${tok.vocabSize} tokens → ${root}`);
+  const assets = await prepareDemoAssets(root, { authors: plan.authors });
+  const { dataDir, tokenizerDir, splits } = assets;
+  say(`demo: ${plan.authors} fictitious authors (forgetting ${assets.forgetAuthors.join(', ')}), word-level tokenizer of ${assets.vocabSize} tokens → ${root}`);
 
-  const { splits } = dataset;
   const runsDir = path.join(root, 'runs');
   const base: RunConfigInput = {
     backend: o.backend,
@@ -83,11 +107,7 @@ export async function demoCommand(o: DemoOptions, io: CliIO): Promise<{ report: 
   };
   const config = (...layers: RunConfigInput[]) =>
     validateRunConfig(layers.reduce<Record<string, unknown>>((acc, l) => mergeConfig(acc, l as Record<string, unknown>), {}), 'demo');
-  const tinyLlama = {
-    model_type: 'llama', hidden_size: plan.hidden, intermediate_size: plan.hidden * 2, num_hidden_layers: plan.layers,
-    num_attention_heads: 4, num_key_value_heads: 2, max_position_embeddings: 128, rms_norm_eps: 1e-5, tie_word_embeddings: true,
-    bos_token_id: 1, eos_token_id: 2, pad_token_id: 3,
-  };
+  const tinyLlama = tinyLlamaConfig(plan.hidden, plan.layers);
 
   // 3. retain-only model first: its eval.json (per-item truth ratios) is what forget quality compares against
   const fresh = { model: { create: tinyLlama, tokenizer: tokenizerDir } };
@@ -122,7 +142,7 @@ export async function demoCommand(o: DemoOptions, io: CliIO): Promise<{ report: 
     runs, baselines, createdAt: new Date().toISOString(),
     notes: [
       `Data: ${plan.authors} generated authors × 20 QA; forget = ${splits.forget} (1 author), retain = ${splits.retain}.`,
-      `Model: tiny Llama (${plan.layers} layers, hidden ${plan.hidden}) with a word-level tokenizer of ${tok.vocabSize} tokens, fine-tuned ${plan.finetuneEpochs} epochs.`,
+      `Model: tiny Llama (${plan.layers} layers, hidden ${plan.hidden}) with a word-level tokenizer of ${assets.vocabSize} tokens, fine-tuned ${plan.finetuneEpochs} epochs.`,
       'Forget quality: KS-test p-value of forget-set truth ratios against the retain-only model (higher = closer to never having seen the author).',
       `Backend ${o.backend}; whole demo ${((Date.now() - started) / 1000).toFixed(0)} s.`,
     ],
