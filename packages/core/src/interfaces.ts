@@ -106,42 +106,57 @@ export interface Objective {
 /**
  * Curvature information a second-order (or gradient-free) optimizer may ask for at the current step. Everything is
  * computed from FIRST-order gradients or forward passes — TensorFlow.js has no reliable double backprop.
- * Returned maps are owned by the caller (dispose them).
+ * Built lazily by the Trainer from the step's batch: nothing is computed until an optimizer asks.
+ * Returned maps are owned by the caller (dispose them); every map covers the step's trainable parameters.
  */
 export interface CurvatureProbe {
-  /** Number of loss-bearing tokens in the step's batch (Sophia's B). */
+  /** Number of loss-bearing tokens in the step's batch, forget and retain parts together (Sophia's B). */
   readonly batchTokens: number;
-  /** Gauss-Newton-Bartlett: ∇ CE(logits, ŷ) with ŷ ~ softmax(logits) sampled from the model (Sophia, Alg. 2). */
+  /**
+   * Gauss-Newton-Bartlett (Sophia, Alg. 2): ∇ (1/B)·Σ CE(logits, ŷ) with ŷ ~ softmax(logits) sampled from the model
+   * at every loss-bearing position of the batch; the optimizer forms ĥ = B·ĝ⊙ĝ. Deterministic in `seed`.
+   */
   sampledLabelGrads(seed: number): TensorMap;
-  /** Finite-difference Hessian-vector product of the objective: (∇ℓ(θ+εv) − ∇ℓ(θ−εv)) / 2ε. */
+  /** Finite-difference Hessian-vector product of the objective: (∇ℓ(θ+εv) − ∇ℓ(θ−εv)) / 2ε; names missing from `v` are 0. */
   hessianVectorProduct(v: TensorMap): TensorMap;
-  /** The objective's value at the current parameters, forward only (no gradient tape): for zeroth-order optimizers. */
+  /** The objective's value at the CURRENT parameter values, forward only (no gradient tape): for zeroth-order optimizers. */
   lossValue(): number;
   /** The retain set's curvature, for influence unlearning; present when the batch has a retain part. */
   readonly retain?: RetainCurvature;
 }
 
 export interface RetainCurvature {
-  /** Gradient of the mean retain NLL. */
+  /** Number of retain examples (rows of the retain batch that carry loss). */
+  readonly examples: number;
+  /** Gradient of the mean retain NLL (per loss-bearing token). */
   gradients(): TensorMap;
-  /** One gradient per retain example (per row of the retain batch): for WoodFisher's empirical Fisher. */
+  /** One gradient of the mean NLL per retain example (per row of the retain batch): for WoodFisher's empirical Fisher. */
   perSampleGradients(): TensorMap[];
-  /** Finite-difference HVP of the retain NLL. */
+  /** Finite-difference HVP of the mean retain NLL. */
   hessianVectorProduct(v: TensorMap): TensorMap;
 }
 
 /** 1 = the parameter entry may change, 0 = frozen. Same shapes as the parameters it covers; missing names are frozen entirely. */
 export type Mask = Map<string, Tensor>;
 
+/** Learning rate at a (0-based) step; @unlearn/optim provides constant, linear and cosine schedules with warmup. */
+export type LearningRateSchedule = (step: number) => number;
+
 export interface StepContext {
+  /** 0-based step index of the run. */
   step: number;
   /** Learning rate for this step from the schedule; optimizers fall back to their own `lr` when absent. */
   lr?: number;
   probe?: CurvatureProbe;
   mask?: Mask;
+  /**
+   * Unsigned 32-bit seed for this step's randomness (GNB sampled labels, Hutchinson or zeroth-order directions), drawn by
+   * the Trainer from its checkpointed RNG so a resumed run repeats it. Optimizers derive one from `step` when absent.
+   */
+  seed?: number;
 }
 
-/** Numbers an optimizer reports for a step (e.g. `winRate` for Sophia's clip, `updateNorm`). */
+/** Numbers an optimizer reports for a step (e.g. `winRate` for Sophia's clip, `loss` for zeroth-order estimates). */
 export type StepStats = Record<string, number>;
 
 export interface Optimizer {
@@ -151,10 +166,17 @@ export interface Optimizer {
    * the optimizer estimates what it needs through `ctx.probe.lossValue()`.
    */
   readonly usesGradients?: boolean;
-  /** Updates `params` in place. Must leave masked-out entries (mask 0) bit-exactly unchanged, state included. */
+  /**
+   * Updates `params` in place. `grads` holds ∇ of the loss to MINIMISE for the parameters that may change (a name
+   * missing from `grads` is left alone). Must leave masked-out entries (mask 0) bit-exactly unchanged, state included.
+   */
   step(params: ParamMap, grads: TensorMap, ctx: StepContext): StepStats;
-  /** Optimizer state keyed by `<paramName>/<slot>` (e.g. `model.norm.weight/exp_avg`); scalars under plain names. */
+  /**
+   * A copy of the optimizer state (the caller disposes it), keyed by `<paramName>/<slot>` (e.g.
+   * `model.norm.weight/exp_avg`); scalars under plain names (e.g. `step`). `loadState(state())` restores it exactly.
+   */
   state(): TensorMap;
+  /** Replaces the state with copies of `state`'s tensors (the caller keeps ownership of its map). */
   loadState(state: TensorMap): void;
   dispose(): void;
 }
