@@ -5,7 +5,7 @@ export {
   qaRowSchema, perturbedQaRowSchema, optionsQaRowSchema, optionsPerturbedQaRowSchema, optionsOf,
 } from './qa-rows.js';
 export type { QaRow, PerturbedQaRow, OptionsQaRow, OptionsPerturbedQaRow } from './qa-rows.js';
-export { loadTofuSplit, loadIdkAnswers, TOFU_SPLITS, TOFU_SPLIT_SETS } from './tofu.js';
+export { loadTofuSplit, loadIdkAnswers, isTofuSplitName, TOFU_SPLITS, TOFU_SPLIT_SETS } from './tofu.js';
 export type { TofuSplit, TofuRow } from './tofu.js';
 export { loadQaJsonl } from './qa-jsonl.js';
 export type { QaJsonlOptions } from './qa-jsonl.js';

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadQaJsonl } from './qa-jsonl.js';
 import { optionsOf } from './qa-rows.js';
-import { loadIdkAnswers, loadTofuSplit, TOFU_SPLITS } from './tofu.js';
+import { isTofuSplitName, loadIdkAnswers, loadTofuSplit, TOFU_SPLITS } from './tofu.js';
 import { TOFU_DIR } from './test-utils/shared-data.js';
 
 // Row counts of the TOFU release (../shared/data/PROVENANCE.json).
@@ -40,6 +40,11 @@ describe('TOFU splits', () => {
 
     const optionsPerturbed = await loadTofuSplit(TOFU_DIR, 'world_facts_perturbed');
     expect(optionsPerturbed[0]).toEqual({ question: 'Where would you find the Eiffel Tower?', answer: 'Paris', perturbed_answer: ['Berlin', 'London', 'Madrid'] });
+  });
+
+  it('recognises split names by family', () => {
+    for (const name of [...TOFU_SPLITS, 'forget20', 'retain80', 'holdout20', 'forget20_perturbed']) expect(isTofuSplitName(name), name).toBe(true);
+    for (const name of ['forget', 'forget1', 'retain90_perturbed', 'real_authors_x', 'idontknow']) expect(isTofuSplitName(name), name).toBe(false);
   });
 
   it('reads the 100 refusal strings of idontknow.jsonl', async () => {

@@ -60,6 +60,11 @@ export const TOFU_SPLIT_SETS = {
   forget10: { forget: 'forget10', retain: 'retain90', holdout: 'holdout10', forgetPerturbed: 'forget10_perturbed' },
 } as const satisfies Record<string, Record<string, TofuSplit>>;
 
+/** Whether `name` is a TOFU split name (for validating user input before `loadTofuSplit`). */
+export function isTofuSplitName(name: string): name is TofuSplit {
+  return SPLIT_FAMILIES.some(([pattern]) => pattern.test(name));
+}
+
 /** Load `<dir>/<split>.json`, every row validated against its split family's schema. */
 export async function loadTofuSplit<S extends TofuSplit>(dir: string, split: S): Promise<TofuRow<S>[]> {
   const file = path.join(dir, `${split}.json`);
