@@ -5,6 +5,8 @@ import { tofuSuite } from '@unlearn/metrics';
 import type { TransformerLM } from '@unlearn/models';
 import type { RunConfigInput } from '../config/schema.js';
 import { loadSplits } from '../engine/datasets.js';
+import { loadTofuSplit } from '@unlearn/data';
+import path from 'node:path';
 import { loadRunModel } from '../engine/model-io.js';
 import type { RunSummary } from '../report/report.js';
 import { writeJson } from '../run/run-folder.js';
@@ -39,27 +41,35 @@ const HEADLINE: Record<string, string> = {
 export async function evaluateRun(ctx: RunContext, model: CausalLM, tokenizer: Tokenizer): Promise<EvalOutcome> {
   const { config, log, folder } = ctx;
   const splits = await loadSplits(config.data);
+  const need = <T>(rows: T[] | undefined, what: string): T[] => {
+    if (!rows) throw new Error(`${path.join(config.data.dir, what)}: missing (the TOFU suite needs it)`);
+    return config.eval.maxItems === undefined ? rows : rows.slice(0, config.eval.maxItems);
+  };
+  const [realAuthors, worldFacts] = await Promise.all([
+    loadTofuSplit(config.data.dir, 'real_authors_perturbed'),
+    loadTofuSplit(config.data.dir, 'world_facts_perturbed'),
+  ]);
+  const data = {
+    forget: need(splits.forgetPerturbed, `${config.data.forget}_perturbed.json`),
+    holdout: need(splits.holdout, `${config.data.holdout ?? 'holdoutNN'}.json`),
+    retain: need(splits.retainPerturbed, 'retain_perturbed.json'),
+    realAuthors: need(realAuthors, 'real_authors_perturbed.json'),
+    worldFacts: need(worldFacts, 'world_facts_perturbed.json'),
+  };
   const t0 = Date.now();
-  log.info(`eval: TOFU suite on ${config.data.forget} / ${config.data.retain}${config.eval.retainEval ? '' : ' (no retain-only eval.json: forget quality will be null)'}`);
-  const raw = (await tofuSuite(model as TransformerLM, tokenizer, {
-    dir: config.data.dir,
-    forget: splits.forget,
-    forgetPerturbed: splits.forgetPerturbed,
-    retain: splits.retain,
-    retainPerturbed: splits.retainPerturbed,
-    holdout: splits.holdout,
-  }, {
-    retainLogs: config.eval.retainEval,
-    maxItems: config.eval.maxItems,
-    generate: config.eval.generate,
+  log.info(`eval: TOFU suite, ${data.forget.length} forget items${config.eval.retainEval ? '' : ' (no retain-only eval.json: forget quality will be null)'}`);
+  const result = await tofuSuite(model as TransformerLM, tokenizer, data, {
+    retainLogsPath: config.eval.retainEval ?? null,
     maxNewTokens: config.eval.maxNewTokens,
-    onWarning: (m: string) => log.info(`eval: ${m}`),
-  })) as unknown as Record<string, unknown>;
+    maxLength: config.data.maxLength,
+    outputPath: folder.eval,
+    onProgress: (m) => log.event('eval-progress', { message: m }),
+    onWarning: (m) => log.event('eval-warning', { message: m }),
+  });
   const metrics: Record<string, number | null> = {};
-  for (const [k, v] of Object.entries(HEADLINE)) metrics[v] = agg(raw, k);
-  await writeJson(folder.eval, raw);
-  log.event('eval', { metrics, seconds: (Date.now() - t0) / 1000 });
-  return { metrics, raw };
+  for (const [k, v] of Object.entries(HEADLINE)) metrics[v] = agg(result.metrics, k);
+  log.event('eval', { metrics, seconds: (Date.now() - t0) / 1000, timings: result.timings, warnings: result.warnings });
+  return { metrics, raw: result.metrics };
 }
 
 /** `unlearn eval`: evaluate model.path. */

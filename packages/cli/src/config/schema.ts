@@ -81,9 +81,8 @@ export const evalSchema = z
     enabled: z.boolean().default(true),
     retainModel: z.string().optional().describe('retain-only model folder, for forget quality'),
     retainEval: z.string().optional().describe("a retain-only model's eval.json (its truth ratios), instead of retainModel"),
-    maxItems: z.number().int().positive().optional().describe('evaluate at most N items per split'),
-    generate: z.boolean().default(true).describe('greedy answers for ROUGE (slowest part)'),
-    maxNewTokens: z.number().int().positive().default(32),
+    maxItems: z.number().int().positive().optional().describe('evaluate at most the first N items of each split'),
+    maxNewTokens: z.number().int().positive().default(32).describe('greedy answer tokens for ROUGE (the slowest part of evaluation)'),
   })
   .strict();
 
