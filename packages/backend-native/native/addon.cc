@@ -369,6 +369,45 @@ Napi::Value AdamW(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// copyRows(src, srcOffset, srcStride, dst, dstOffset, dstStride, rows, cols): a strided block copy — the core of
+// Slice, SplitV, Concat and row gathers.
+Napi::Value CopyRows(const Napi::CallbackInfo& info) {
+  const float* src = f32(info[0], "src");
+  const int64_t srcOffset = i64(info[1]), srcStride = i64(info[2]);
+  float* dst = f32(info[3], "dst");
+  const int64_t dstOffset = i64(info[4]), dstStride = i64(info[5]);
+  const int64_t rows = i64(info[6]), cols = i64(info[7]);
+  if (rows <= 0 || cols <= 0) return info.Env().Undefined();
+  if (srcOffset + (rows - 1) * srcStride + cols > f32Length(info[0]) ||
+      dstOffset + (rows - 1) * dstStride + cols > f32Length(info[3]))
+    throw Napi::RangeError::New(info.Env(), "unlearn-native: copyRows out of bounds");
+  parallelRange(rows, kGrain / cols + 1, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; r++)
+      memcpy(dst + dstOffset + r * dstStride, src + srcOffset + r * srcStride, sizeof(float) * cols);
+  });
+  return info.Env().Undefined();
+}
+
+// gatherRows(table, cols, indices (Int32Array), out): out[i] = table[indices[i]] (rows of `cols` floats);
+// returns the first out-of-range index, or -1.
+Napi::Value GatherRows(const Napi::CallbackInfo& info) {
+  const float* table = f32(info[0], "table");
+  const int64_t cols = i64(info[1]);
+  if (!info[2].IsTypedArray() || info[2].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
+    throw Napi::TypeError::New(info.Env(), "unlearn-native: indices must be an Int32Array");
+  Napi::Int32Array idx = info[2].As<Napi::Int32Array>();
+  float* out = f32(info[3], "out");
+  const int64_t n = static_cast<int64_t>(idx.ElementLength());
+  const int64_t rows = cols > 0 ? f32Length(info[0]) / cols : 0;
+  const int32_t* ip = idx.Data();
+  for (int64_t i = 0; i < n; i++)
+    if (ip[i] < 0 || ip[i] >= rows) return Napi::Number::New(info.Env(), static_cast<double>(ip[i]));
+  parallelRange(n, kGrain / (cols > 0 ? cols : 1) + 1, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; r++) memcpy(out + r * cols, table + ip[r] * cols, sizeof(float) * cols);
+  });
+  return Napi::Number::New(info.Env(), -1);
+}
+
 // ---- configuration -------------------------------------------------------------------------------------------------
 Napi::Value Info(const Napi::CallbackInfo& info) {
   Napi::Object o = Napi::Object::New(info.Env());
@@ -413,6 +452,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("softmax", Napi::Function::New(env, Softmax));
   exports.Set("transpose", Napi::Function::New(env, Transpose));
   exports.Set("adamw", Napi::Function::New(env, AdamW));
+  exports.Set("copyRows", Napi::Function::New(env, CopyRows));
+  exports.Set("gatherRows", Napi::Function::New(env, GatherRows));
   exports.Set("info", Napi::Function::New(env, Info));
   exports.Set("configure", Napi::Function::New(env, Configure));
   return exports;

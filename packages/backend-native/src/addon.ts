@@ -29,6 +29,10 @@ export interface NativeAddon {
   transpose(x: Float32Array, out: Float32Array, shape: number[], perm: number[]): void;
   adamw(param: Float32Array, grad: Float32Array, m: Float32Array, v: Float32Array, lr: number, beta1: number,
     beta2: number, eps: number, weightDecay: number, step: number): void;
+  copyRows(src: Float32Array, srcOffset: number, srcStride: number, dst: Float32Array, dstOffset: number,
+    dstStride: number, rows: number, cols: number): void;
+  /** Returns the first out-of-range index, or -1 when all were in range (and copied). */
+  gatherRows(table: Float32Array, cols: number, indices: Int32Array, out: Float32Array): number;
   info(): AddonInfo;
   configure(o: { isa?: Isa; threads?: number }): AddonInfo;
 }
@@ -37,16 +41,18 @@ export const ADDON_PATH = fileURLToPath(new URL('../build/Release/unlearn_native
 
 let cached: NativeAddon | undefined;
 
-/** The addon, or a one-line Error saying why it cannot load. */
-export function loadAddon(): NativeAddon {
-  if (cached) return cached;
-  if (!existsSync(ADDON_PATH)) {
-    throw new Error(`native addon not built (${ADDON_PATH} is missing; run \`pnpm --filter @unlearn/backend-native build\` with g++, make and python3 installed)`);
+/** The addon (from `file`, default the package's build), or a one-line Error saying why it cannot load. */
+export function loadAddon(file: string = ADDON_PATH): NativeAddon {
+  if (file === ADDON_PATH && cached) return cached;
+  if (!existsSync(file)) {
+    throw new Error(`native addon not built (${file} is missing; run \`pnpm --filter @unlearn/backend-native build\` with g++, make and python3 installed)`);
   }
+  let addon: NativeAddon;
   try {
-    cached = createRequire(import.meta.url)(ADDON_PATH) as NativeAddon;
+    addon = createRequire(import.meta.url)(file) as NativeAddon;
   } catch (e) {
-    throw new Error(`native addon ${ADDON_PATH} failed to load: ${String((e as Error).message).split('\n')[0]}`);
+    throw new Error(`native addon ${file} failed to load: ${String((e as Error).message).split('\n')[0]}`);
   }
-  return cached;
+  if (file === ADDON_PATH) cached = addon;
+  return addon;
 }

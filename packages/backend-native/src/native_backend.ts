@@ -2,10 +2,12 @@
 // kernels re-registered under the new name) with the kernels a transformer training step spends its time in
 // replaced by the C++ addon's.
 import * as tf from '@tensorflow/tfjs-core';
-import type { KernelConfig } from '@tensorflow/tfjs-core';
+import type { backend_util, DataType, KernelConfig } from '@tensorflow/tfjs-core';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { loadAddon } from './addon.js';
 import type { Isa, NativeAddon } from './addon.js';
+import { BufferPool } from './buffer_pool.js';
+import { copyKernels } from './kernels/copy.js';
 import { elementwiseKernels } from './kernels/elementwise.js';
 import { matmulKernels } from './kernels/matmul.js';
 import { reduceKernels } from './kernels/reduce.js';
@@ -14,11 +16,48 @@ import { transposeKernels } from './kernels/transpose.js';
 
 export const NATIVE_BACKEND_NAME = 'native';
 
+type DataId = object;
+
 export class NativeBackend extends MathBackendCPU {
+  /** Recycled output arrays of native kernels (see buffer_pool.ts). */
+  readonly pool = new BufferPool();
+
   constructor() {
     super();
     // MathBackendCPU prints "install tfjs-node" on first use in Node; this backend is the answer to that
     (this as unknown as { firstUse: boolean }).firstUse = false;
+  }
+
+  override write(values: backend_util.BackendValues, shape: number[], dtype: DataType): DataId {
+    this.pool.retain(values);
+    return super.write(values, shape, dtype);
+  }
+
+  override move(dataId: DataId, values: backend_util.BackendValues, shape: number[], dtype: DataType, refCount: number): void {
+    this.pool.retain(values);
+    super.move(dataId, values, shape, dtype, refCount);
+  }
+
+  override disposeData(dataId: DataId, force = false): boolean {
+    const values = this.data.has(dataId) ? this.data.get(dataId).values : undefined;
+    const result = super.disposeData(dataId, force);
+    if (values !== undefined && !this.data.has(dataId)) this.pool.release(values);
+    return result;
+  }
+
+  /** Reads hand out copies of pooled memory, so user code never holds an array a later kernel overwrites. */
+  override readSync(dataId: DataId): backend_util.BackendValues {
+    const values = super.readSync(dataId);
+    return this.pool.isPooled(values) ? values.slice() : values;
+  }
+
+  override async read(dataId: DataId): Promise<backend_util.BackendValues> {
+    return this.readSync(dataId);
+  }
+
+  override dispose(): void {
+    this.pool.clear();
+    super.dispose();
   }
 }
 
@@ -26,7 +65,7 @@ export class NativeBackend extends MathBackendCPU {
 export function nativeKernelConfigs(addon: NativeAddon): KernelConfig[] {
   return [
     ...matmulKernels(addon), ...elementwiseKernels(addon), ...reduceKernels(addon), ...softmaxKernels(addon),
-    ...transposeKernels(addon),
+    ...transposeKernels(addon), ...copyKernels(addon),
   ];
 }
 

@@ -3,7 +3,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig } from '@tensorflow/tfjs-core';
 import type { NativeAddon } from '../addon.js';
-import { floatValues, nativeKernel, output, sizeOf } from './shared.js';
+import { allocOutput, floatValues, nativeKernel, output, sizeOf } from './shared.js';
 
 // The addon's BinaryOp / UnaryOp enums (native/kernels.h).
 const BINARY: Record<string, number> = { Add: 0, Sub: 1, Multiply: 2, RealDiv: 3, Maximum: 4, Minimum: 5, SquaredDifference: 6 };
@@ -19,7 +19,7 @@ export function elementwiseKernels(addon: NativeAddon): KernelConfig[] {
       const bv = floatValues(backend, b);
       if (!av || !bv) return null;
       const shape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
-      const out = new Float32Array(sizeOf(shape));
+      const out = allocOutput(backend, sizeOf(shape));
       addon.binary(op, av, a.shape, bv, b.shape, out, shape);
       return output(backend, shape, out);
     }));
@@ -28,7 +28,7 @@ export function elementwiseKernels(addon: NativeAddon): KernelConfig[] {
       const { x } = inputs;
       const xv = floatValues(backend, x);
       if (!xv) return null;
-      const out = new Float32Array(xv.length);
+      const out = allocOutput(backend, xv.length);
       addon.unary(op, xv, out);
       return output(backend, x.shape.slice(), out);
     }));

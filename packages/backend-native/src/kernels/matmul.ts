@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs-core';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { NativeAddon } from '../addon.js';
-import { floatValues, nativeKernel, output, sizeOf } from './shared.js';
+import { allocOutput, floatValues, nativeKernel, output, sizeOf } from './shared.js';
 
 const ACTIVATIONS: Record<string, number> = { linear: 0, relu: 1, sigmoid: 2 };
 
@@ -30,7 +30,7 @@ function matmul(backend: MathBackendCPU, addon: NativeAddon, a: TensorInfo, b: T
   const batch = sizeOf(outBatch);
   // one side broadcast whole, or both the same batch: anything else (e.g. [2,1] x [1,3]) goes to the cpu kernel
   if (!(sizeA === 1 || sizeB === 1 || (sizeA === batch && sizeB === batch))) return null;
-  const out = new Float32Array(batch * m * n);
+  const out = allocOutput(backend, batch * m * n);
   addon.gemm(av, bv, out, batch, m, n, k, transposeA, transposeB, sizeA === 1 ? 0 : m * k, sizeB === 1 ? 0 : k * n,
     bias, activation);
   return output(backend, [...outBatch, m, n], out);

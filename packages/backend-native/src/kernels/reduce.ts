@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs-core';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { NativeAddon } from '../addon.js';
-import { floatValues, nativeKernel, output, sizeOf } from './shared.js';
+import { allocOutput, floatValues, nativeKernel, output, sizeOf } from './shared.js';
 
 type Reduction = 'sum' | 'max' | 'mean';
 
@@ -22,7 +22,7 @@ function reduce(backend: MathBackendCPU, addon: NativeAddon, x: TensorInfo, axis
   const contiguous = axes.every((a, i) => i === 0 || a === axes[i - 1] + 1);
   if (!contiguous) {
     const perm = tf.backend_util.getAxesPermutation(axes, shape.length)!;
-    const moved = new Float32Array(xv.length);
+    const moved = allocOutput(backend, xv.length);
     addon.transpose(xv, moved, shape, perm);
     xv = moved;
     shape = perm.map((p) => shape[p]);
@@ -32,7 +32,7 @@ function reduce(backend: MathBackendCPU, addon: NativeAddon, x: TensorInfo, axis
   const last = axes.length ? axes[axes.length - 1] : shape.length - 1;
   const outer = sizeOf(shape.slice(0, first));
   const inner = sizeOf(shape.slice(last + 1));
-  const out = new Float32Array(outer * inner);
+  const out = allocOutput(backend, outer * inner);
   addon.reduce(kind === 'max', xv, out, outer, reduced, inner);
   if (kind === 'mean') {
     const scale = 1 / reduced;

@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { NativeAddon } from '../addon.js';
+import type { BufferPool } from '../buffer_pool.js';
 
 export interface NativeKernelArgs {
   /** Inputs by name; optional ones (e.g. _FusedMatMul's bias) may be absent at run time: test before use. */
@@ -13,7 +14,7 @@ export interface NativeKernelArgs {
 }
 
 /** A native implementation: returns the output, or null to hand this call to tfjs-backend-cpu's kernel. */
-export type NativeImpl = (args: NativeKernelArgs) => TensorInfo | null;
+export type NativeImpl = (args: NativeKernelArgs) => TensorInfo | TensorInfo[] | null;
 
 /** Float32Array data of a float32 tensor, or null (other dtypes go to the cpu kernel). */
 export function floatValues(backend: MathBackendCPU, t: TensorInfo | undefined): Float32Array | null {
@@ -23,6 +24,12 @@ export function floatValues(backend: MathBackendCPU, t: TensorInfo | undefined):
 }
 
 export const sizeOf = (shape: number[]): number => shape.reduce((a, b) => a * b, 1);
+
+/** An output array for a native kernel (recycled when the backend has a pool): the kernel must fill all of it. */
+export function allocOutput(backend: MathBackendCPU, n: number): Float32Array {
+  const pool = (backend as { pool?: BufferPool }).pool;
+  return pool ? pool.alloc(n) : new Float32Array(n);
+}
 
 /** Wraps freshly computed values as a float32 tensor owned by the backend (no copy). */
 export function output(backend: MathBackendCPU, shape: number[], values: Float32Array): TensorInfo {

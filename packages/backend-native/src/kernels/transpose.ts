@@ -1,7 +1,7 @@
 // Transpose: the addon coalesces axes, copies whole rows when the last axis stays last, else moves 32×32 tiles.
 import type { KernelConfig } from '@tensorflow/tfjs-core';
 import type { NativeAddon } from '../addon.js';
-import { floatValues, nativeKernel, output } from './shared.js';
+import { allocOutput, floatValues, nativeKernel, output } from './shared.js';
 
 export function transposeKernels(addon: NativeAddon): KernelConfig[] {
   return [
@@ -11,7 +11,7 @@ export function transposeKernels(addon: NativeAddon): KernelConfig[] {
       const xv = floatValues(backend, x);
       if (!xv) return null;
       const shape = perm.map((p) => x.shape[p]);
-      const out = new Float32Array(xv.length);
+      const out = allocOutput(backend, xv.length);
       addon.transpose(xv, out, x.shape, perm);
       return output(backend, shape, out);
     }),

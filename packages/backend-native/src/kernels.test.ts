@@ -1,0 +1,190 @@
+// Parity of every replaced kernel with tfjs-backend-cpu (within 1e-4), over random shapes with broadcasting and
+// transposes, on every instruction-set build this CPU runs and on 1 and 2 threads.
+import { existsSync } from 'node:fs';
+import * as tf from '@tensorflow/tfjs-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import '@unlearn/tensors';
+import { ADDON_PATH, loadAddon, registerNativeBackend } from './index.js';
+import type { Isa } from './index.js';
+import { expectParity, input, randn } from './test-utils/parity.js';
+
+const built = existsSync(ADDON_PATH);
+
+describe.skipIf(!built)('native kernels match tfjs-backend-cpu', () => {
+  let isas: Isa[] = [];
+  let defaults: { isa: Isa; threads: number };
+  beforeAll(() => {
+    registerNativeBackend();
+    const info = loadAddon().info();
+    isas = info.supportedIsas;
+    defaults = { isa: info.isa, threads: info.threads };
+  });
+  afterAll(() => {
+    loadAddon().configure(defaults);
+  });
+
+  // [a shape, b shape, transposeA, transposeB]
+  const matmulCases: [number[], number[], boolean, boolean][] = [
+    [[7, 5], [5, 3], false, false],
+    [[5, 7], [5, 3], true, false],
+    [[7, 5], [3, 5], false, true],
+    [[5, 7], [3, 5], true, true],
+    [[67, 130], [130, 45], false, false], // edge tiles in every direction, k > one 128 block
+    [[300, 70], [33, 70], false, true],
+    [[3, 17, 9], [3, 9, 21], false, false],
+    [[4, 33, 16], [4, 40, 16], false, true], // attention scores q·kᵀ
+    [[4, 16, 33], [4, 16, 40], true, false],
+    [[2, 3, 10, 6], [2, 3, 6, 4], false, false], // rank 4
+    [[3, 10, 6], [6, 4], false, false], // rank-3 × rank-2: b broadcast over the batch
+    [[1, 10, 6], [5, 6, 4], false, false], // a broadcast over the batch
+    [[1, 1], [1, 1], false, false],
+  ];
+
+  it.each(['threads=1', 'threads=2'])('BatchMatMul with transposes and batch broadcasting (%s)', async (t) => {
+    for (const isa of isas) {
+      loadAddon().configure({ isa, threads: t === 'threads=1' ? 1 : 2 });
+      for (const [i, [sa, sb, ta, tb]] of matmulCases.entries()) {
+        await expectParity(`${isa} matMul ${sa}×${sb} ${ta}/${tb}`, [input(sa, 10 + i), input(sb, 50 + i)],
+          (a, b) => tf.matMul(a, b, ta, tb));
+      }
+    }
+  });
+
+  it('a large matmul split across threads equals the single-thread result and cpu', async () => {
+    loadAddon().configure({ threads: 2 });
+    await expectParity('matMul 256×192×200', [input([256, 200], 1), input([200, 192], 2)], (a, b) => tf.matMul(a, b));
+  });
+
+  it('_FusedMatMul: bias and relu / sigmoid / linear epilogues', async () => {
+    for (const isa of isas) {
+      loadAddon().configure({ isa });
+      for (const activation of ['linear', 'relu', 'sigmoid'] as const) {
+        await expectParity(`${isa} fused ${activation}`, [input([37, 20], 3), input([20, 45], 4), input([45], 5)],
+          (a, b, bias) => tf.fused.matMul({ a, b, bias, activation }));
+        await expectParity(`${isa} fused ${activation} transposed`, [input([20, 37], 6), input([45, 20], 7), input([1, 45], 8)],
+          (a, b, bias) => tf.fused.matMul({ a, b, bias, activation, transposeA: true, transposeB: true }));
+      }
+      // a bias that broadcasts over rows too goes to the cpu kernel: still right
+      await expectParity(`${isa} fused bias [37,45]`, [input([37, 20], 9), input([20, 45], 10), input([37, 45], 11)],
+        (a, b, bias) => tf.fused.matMul({ a, b, bias, activation: 'relu' }));
+    }
+  });
+
+  const broadcastPairs: [number[], number[]][] = [
+    [[2, 3, 4], [2, 3, 4]], [[2, 3, 4], [4]], [[2, 1, 4], [3, 1]], [[5], []], [[], [5]], [[1], [7, 1]],
+    [[3, 1, 5], [1, 4, 1]], [[300, 257], [257]], [[300, 1], [300, 257]], [[2, 3, 1, 5], [3, 4, 1]], [[200, 300], [200, 300]],
+  ];
+  const binaryOps: Record<string, (a: tf.Tensor, b: tf.Tensor) => tf.Tensor> = {
+    add: tf.add, sub: tf.sub, mul: tf.mul, div: tf.div, maximum: tf.maximum, minimum: tf.minimum, squaredDifference: tf.squaredDifference,
+  };
+
+  it('binary ops with broadcasting', async () => {
+    for (const isa of isas) {
+      loadAddon().configure({ isa, threads: 2 });
+      for (const [i, [sa, sb]] of broadcastPairs.entries()) {
+        for (const [name, op] of Object.entries(binaryOps)) {
+          // divisors kept away from zero so the relative comparison is meaningful
+          const b = name === 'div' ? { shape: sb, values: randn(sb.reduce((p, q) => p * q, 1), 70 + i).map((v) => v + Math.sign(v) + 0.5) } : input(sb, 70 + i);
+          await expectParity(`${isa} ${name} ${sa} ${sb}`, [input(sa, 30 + i), b], op);
+        }
+      }
+    }
+  });
+
+  it('unary math over its whole range (exp to overflow, log at 0, tanh in both branches)', async () => {
+    const wide = randn(70_000, 5, 30); // |x| up to ~150: exp overflows to inf, under- to 0
+    const positive = Float32Array.from(randn(70_000, 6, 3), (v) => Math.abs(v));
+    positive[0] = 0;
+    positive[1] = 1e-30;
+    const small = randn(70_000, 7, 0.4);
+    const cases: [string, Float32Array, (x: tf.Tensor) => tf.Tensor][] = [
+      ['exp', wide, tf.exp], ['exp small', small, tf.exp], ['tanh', wide, tf.tanh], ['tanh small', small, tf.tanh],
+      ['log', positive, tf.log], ['sqrt', positive, tf.sqrt], ['rsqrt', positive.map((v) => v + 0.1), tf.rsqrt],
+      ['neg', wide, tf.neg], ['square', small, tf.square], ['relu', wide, tf.relu], ['sigmoid', wide, tf.sigmoid],
+      ['abs', wide, tf.abs], ['reciprocal', positive.map((v) => v + 0.5), tf.reciprocal],
+    ];
+    for (const isa of isas) {
+      loadAddon().configure({ isa, threads: 2 });
+      for (const [name, values, op] of cases) {
+        await expectParity(`${isa} ${name}`, [{ shape: [values.length], values }], op);
+      }
+    }
+  });
+
+  it('Sum / Max / Mean over contiguous and scattered axes, with and without keepDims', async () => {
+    const shape = [4, 5, 6, 7];
+    const axesCases: (number | number[] | null)[] = [null, -1, 0, 1, [1, 2], [0, 1], [2, 3], [0, 2], [0, 3], [1, 3], [0, 1, 2, 3], []];
+    for (const axis of axesCases) {
+      for (const keepDims of [false, true]) {
+        await expectParity(`reduce ${JSON.stringify(axis)} keepDims=${keepDims}`, [input(shape, 21)], (x) => [
+          tf.sum(x, axis ?? undefined, keepDims), tf.max(x, axis ?? undefined, keepDims), tf.mean(x, axis ?? undefined, keepDims),
+        ]);
+      }
+    }
+    await expectParity('reduce large rows and columns', [input([300, 1030], 22)], (x) => [tf.sum(x, -1), tf.sum(x, 0), tf.max(x, 1), tf.mean(x, 0)]);
+  });
+
+  it('Softmax and logSoftmax over the last axis', async () => {
+    for (const isa of isas) {
+      loadAddon().configure({ isa, threads: 2 });
+      await expectParity(`${isa} softmax`, [input([6, 9, 130], 31, 5)], (x) => [tf.softmax(x), tf.logSoftmax(x)]);
+      await expectParity(`${isa} softmax wide`, [input([40, 4096], 32, 10)], (x) => [tf.softmax(x), tf.logSoftmax(x)]);
+    }
+  });
+
+  it('Transpose for any permutation', async () => {
+    const cases: [number[], number[]][] = [
+      [[300, 257], [1, 0]], [[5, 70, 33], [0, 2, 1]], [[2, 3, 4, 5], [0, 2, 1, 3]], [[2, 3, 4, 5], [3, 1, 0, 2]],
+      [[2, 3, 4, 5], [0, 1, 2, 3]], [[1, 6, 1, 7], [3, 2, 1, 0]], [[6, 5, 4], [2, 0, 1]], [[6, 5, 4], [1, 2, 0]],
+    ];
+    for (const [shape, perm] of cases) {
+      await expectParity(`transpose ${shape} ${perm}`, [input(shape, 41)], (x) => tf.transpose(x, perm));
+    }
+  });
+
+  it('Slice, split, concat and embedding gathers', async () => {
+    await expectParity('split/concat', [input([300, 96], 51)], (x) => {
+      const parts = tf.split(x, 3, 1);
+      const rows = tf.split(x, [100, 150, 50], 0);
+      return [...parts, ...rows, tf.concat(parts, 1), tf.concat([rows[2], rows[0]], 0), tf.concat(tf.split(x, 4, 1).reverse(), 1)];
+    });
+    await expectParity('slices', [input([4, 5, 6], 52)], (x) => [
+      tf.slice(x, [1, 0, 0], [2, 5, 6]), tf.slice(x, [0, 2, 0], [4, 3, 6]), tf.slice(x, [0, 0, 3], [4, 5, 2]),
+      tf.slice(x, [1, 2, 3], [2, 2, 2]), // several partial axes: the cpu kernel
+    ]);
+    const ids = { shape: [2, 5], values: Int32Array.from([3, 0, 9, 3, 1, 7, 7, 2, 5, 8]), dtype: 'int32' as const };
+    await expectParity('gather', [input([10, 6], 53), ids], (table, idx) => tf.gather(table, idx));
+  });
+
+  it('gradients of the replaced kernels match (BatchMatMul transposes, softmax, reductions, broadcasting)', async () => {
+    const f = (a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => {
+      const s = tf.softmax(tf.matMul(a, b, false, true));
+      return tf.sum(tf.mul(tf.tanh(tf.add(tf.matMul(s, c), tf.mean(c, 1, true))), tf.exp(tf.neg(tf.square(tf.max(c, 1, true))))));
+    };
+    await expectParity('grads', [input([3, 12, 8], 61), input([3, 10, 8], 62), input([3, 10, 8], 63)], (a, b, c) =>
+      tf.grads(f)([a, b, c]));
+  });
+});
+
+describe('addon loading', () => {
+  it('a missing addon is a one-line error naming the file and the fix', () => {
+    let message = '';
+    try {
+      loadAddon('/nonexistent/unlearn_native.node');
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toContain('/nonexistent/unlearn_native.node is missing');
+    expect(message).toContain('pnpm --filter @unlearn/backend-native build');
+    expect(message.includes('\n')).toBe(false);
+  });
+
+  it.skipIf(!built)('registerNativeBackend reports the instruction set and threads, and is idempotent', () => {
+    const first = registerNativeBackend();
+    const second = registerNativeBackend();
+    expect(['avx512', 'avx2', 'generic']).toContain(first.isa);
+    expect(first.threads).toBeGreaterThanOrEqual(1);
+    expect(second).toEqual(first);
+    expect(tf.findBackendFactory('native')).toBeTruthy();
+  });
+});
