@@ -72,7 +72,7 @@ export class RunLog {
         }
         const elapsed = (Date.now() - started) / 1000;
         const tps = elapsed > 0 ? Math.round(tokens / elapsed) : 0;
-        const parts = step?.parts
+        const parts = step?.parts && Object.keys(step.parts).length
           ? ` (${Object.entries(step.parts).map(([k, v]) => `${k} ${fmt(v)}`).join(', ')})`
           : '';
         if (bar) bar.update(done, { loss: step ? fmt(step.loss) : '-', parts, tps });
