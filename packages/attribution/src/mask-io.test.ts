@@ -48,7 +48,7 @@ describe('saveMask / loadMask', () => {
     for (const [name, t] of mask) {
       expect(loaded.get(name)!.dtype).toBe('float32');
       expect(loaded.get(name)!.shape).toEqual(t.shape);
-      expect(Array.from(loaded.get(name)!.dataSync())).toEqual(Array.from(t.dataSync()));
+      expect(Array.from(await loaded.get(name)!.data())).toEqual(Array.from(await t.data()));
     }
     expect(await summarizeMask(loaded)).toEqual({ kept: 4, total: 9, fraction: 4 / 9, perTensor: { w: { kept: 3, total: 6 }, b: { kept: 1, total: 3 } } });
     tf.dispose([...loaded.values()]);
