@@ -1,0 +1,67 @@
+// Conjugate gradient (Hestenes & Stiefel 1952) for (H + λI) x = v, where H is available only through Hessian-vector
+// products (here finite differences of first-order gradients). Starts at x = 0; stops when ‖r‖ ≤ tol·‖v‖, after
+// `maxIterations`, or on non-positive curvature pᵀ(H+λI)p ≤ 0 (returning the iterate so far), as truncated-Newton
+// methods do.
+import * as tf from '@tensorflow/tfjs-core';
+import type { TensorMap } from '@unlearn/core';
+
+export interface CgResult {
+  x: TensorMap;
+  iterations: number;
+  /** ‖v − (H+λI)x‖ / ‖v‖ from the CG recurrence. */
+  relativeResidual: number;
+  /** True when a direction of non-positive curvature stopped the solve. */
+  negativeCurvature: boolean;
+}
+
+const combine = (a: TensorMap, b: TensorMap, alpha: number): TensorMap =>
+  new Map([...a].map(([name, x]) => [name, tf.tidy(() => tf.add(x, tf.mul(b.get(name)!, alpha)))]));
+const disposeMap = (m: TensorMap) => tf.dispose([...m.values()]);
+const readScalars = (f: () => tf.Tensor): Float32Array | Int32Array => {
+  const t = tf.tidy(f);
+  const v = t.dataSync() as Float32Array;
+  t.dispose();
+  return v;
+};
+const sqNorm = (m: TensorMap) => readScalars(() => tf.addN([...m.values()].map((x) => tf.sum(tf.square(x)))))[0];
+
+export function conjugateGradient(hvp: (p: TensorMap) => TensorMap, v: TensorMap, damping: number, maxIterations: number, tolerance: number): CgResult {
+  let x: TensorMap = new Map([...v].map(([name, t]) => [name, tf.zerosLike(t)]));
+  let r: TensorMap = new Map([...v].map(([name, t]) => [name, tf.clone(t)]));
+  let p: TensorMap = new Map([...v].map(([name, t]) => [name, tf.clone(t)]));
+  const vNorm = Math.sqrt(sqNorm(v));
+  let rr = vNorm * vNorm;
+  let iterations = 0;
+  let negativeCurvature = false;
+  try {
+    while (iterations < maxIterations && Math.sqrt(rr) > tolerance * vNorm && vNorm > 0) {
+      const hp = hvp(p);
+      const apDamped = combine(hp, p, damping); // (H + λI)p
+      disposeMap(hp);
+      const pAp = readScalars(() => tf.addN([...p].map(([name, t]) => tf.sum(tf.mul(t, apDamped.get(name)!)))))[0];
+      if (!(pAp > 0)) {
+        negativeCurvature = true;
+        disposeMap(apDamped);
+        break;
+      }
+      const alpha = rr / pAp;
+      const x1 = combine(x, p, alpha);
+      const r1 = combine(r, apDamped, -alpha);
+      disposeMap(apDamped);
+      disposeMap(x);
+      disposeMap(r);
+      x = x1;
+      r = r1;
+      const rr1 = sqNorm(r);
+      const p1 = combine(r, p, rr1 / rr);
+      disposeMap(p);
+      p = p1;
+      rr = rr1;
+      iterations++;
+    }
+  } finally {
+    disposeMap(r);
+    disposeMap(p);
+  }
+  return { x, iterations, relativeResidual: vNorm > 0 ? Math.sqrt(rr) / vNorm : 0, negativeCurvature };
+}

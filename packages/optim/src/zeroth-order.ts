@@ -1,0 +1,101 @@
+// Zeroth-order gradient estimation, MeZO style (Malladi et al. 2023, "Fine-Tuning Language Models with Just Forward
+// Passes", Alg. 1; n-SPSA with q queries): for queries i = 1..q with seeds sᵢ,
+//   zᵢ ~ N(0, I) regenerated from sᵢ (never stored), zeroed on masked-out entries
+//   pᵢ = (ℓ(θ + μzᵢ) − ℓ(θ − μzᵢ)) / 2μ                    (two forward passes, no gradient tape)
+//   ĝ = (1/q) Σ pᵢ zᵢ,   E[ĝ] = ∇ℓ + O(μ²),   Var ∝ 1/q.
+// Parameters are moved by assigning θ ± μz and restored by re-assigning their ORIGINAL buffers, so nothing drifts
+// through floating-point round-off (MeZO's in-place +μz −2μz +μz does).
+import * as tf from '@tensorflow/tfjs-core';
+import type { Tensor } from '@tensorflow/tfjs-core';
+import type { CurvatureProbe, Mask, ParamMap, TensorMap } from '@unlearn/core';
+import { z } from 'zod';
+import { mix32, positive } from './options.js';
+import { maskOf } from './param-state.js';
+
+export const zerothOrderOptions = {
+  /** q: two-point queries per step. */
+  queries: z.number().int().positive().default(1),
+  /** μ: perturbation scale. */
+  mu: positive.default(1e-3),
+};
+
+/** The parameters a zeroth-order step perturbs, with their masks (masked-out-entirely ones are skipped). */
+export function perturbable(owner: string, params: ParamMap, mask: Mask | undefined): Map<string, Tensor | undefined> {
+  const out = new Map<string, Tensor | undefined>();
+  for (const [name, p] of params) {
+    if (!p.trainable) continue;
+    const m = maskOf(owner, mask, name, p.shape);
+    if (m !== null) out.set(name, m);
+  }
+  return out;
+}
+
+/** zᵢ for one parameter: deterministic in (query seed, parameter index); zero where the mask is 0. */
+export function direction(shape: number[], querySeed: number, paramIndex: number, mask: Tensor | undefined): Tensor {
+  return tf.tidy(() => {
+    const zt = tf.randomNormal(shape, 0, 1, 'float32', mix32(querySeed, paramIndex));
+    return mask ? tf.mul(zt, mask) : zt;
+  });
+}
+
+export interface Projections {
+  /** Seeds of the q queries. */
+  seeds: number[];
+  /** pᵢ = (ℓ₊ − ℓ₋)/2μ. */
+  projected: number[];
+  /** Mean of (ℓ₊ + ℓ₋)/2 over the queries: the loss estimate at θ. */
+  loss: number;
+}
+
+/** Evaluates the q two-point projections at the current θ (2q forward passes) and restores θ exactly. */
+export function projections(params: ParamMap, live: Map<string, Tensor | undefined>, probe: CurvatureProbe, queries: number, mu: number, seed: number): Projections {
+  const names = [...live.keys()];
+  const originals = new Map(names.map((n) => [n, tf.clone(params.get(n)!)])); // shares buffers: no copy
+  const seeds: number[] = [];
+  const projected: number[] = [];
+  let lossSum = 0;
+  const moveTo = (querySeed: number, sign: 1 | -1) => {
+    names.forEach((name, j) => {
+      const p = params.get(name)!;
+      tf.tidy(() => p.assign(tf.add(originals.get(name)!, tf.mul(direction(p.shape, querySeed, j, live.get(name)), sign * mu))));
+    });
+  };
+  try {
+    for (let i = 0; i < queries; i++) {
+      const s = mix32(seed, i);
+      moveTo(s, 1);
+      const plus = probe.lossValue();
+      moveTo(s, -1);
+      const minus = probe.lossValue();
+      seeds.push(s);
+      projected.push((plus - minus) / (2 * mu));
+      lossSum += (plus + minus) / 2;
+    }
+  } finally {
+    for (const [name, t] of originals) {
+      params.get(name)!.assign(t);
+      t.dispose();
+    }
+  }
+  return { seeds, projected, loss: lossSum / queries };
+}
+
+/** ĝ = (1/q) Σ pᵢ zᵢ for every perturbable parameter (directions regenerated from their seeds). The caller disposes it. */
+export function gradientFromProjections(params: ParamMap, live: Map<string, Tensor | undefined>, pr: Projections): TensorMap {
+  const out: TensorMap = new Map();
+  [...live.keys()].forEach((name, j) => {
+    const p = params.get(name)!;
+    out.set(name, tf.tidy(() => {
+      const terms = pr.seeds.map((s, i) => tf.mul(direction(p.shape, s, j, live.get(name)), pr.projected[i] / pr.seeds.length));
+      return terms.length === 1 ? terms[0] : tf.addN(terms);
+    }));
+  });
+  return out;
+}
+
+/** The zeroth-order gradient estimate and loss at the current parameters (for tests and custom optimizers). */
+export function zerothOrderGradient(params: ParamMap, probe: CurvatureProbe, options: { queries?: number; mu?: number; seed: number; mask?: Mask }): { grads: TensorMap; loss: number } {
+  const live = perturbable('zerothOrderGradient', params, options.mask);
+  const pr = projections(params, live, probe, options.queries ?? 1, options.mu ?? 1e-3, options.seed);
+  return { grads: gradientFromProjections(params, live, pr), loss: pr.loss };
+}

@@ -1,0 +1,54 @@
+// ZO-Adam (Chen et al. 2019, "ZO-AdaMM"): Adam moments on the zeroth-order estimate ĝ = (1/q) Σ pᵢ zᵢ, with AdamW's
+// bias correction and decoupled decay on rank ≥ 2 parameters. Memory: two moment buffers (no activations kept).
+import * as tf from '@tensorflow/tfjs-core';
+import type { Optimizer, ParamMap, StepContext, StepStats, TensorMap } from '@unlearn/core';
+import { z } from 'zod';
+import { betas, lr, nonnegative, parseOptions, positive, stepSeed } from './options.js';
+import { keepFrozen, ParamState } from './param-state.js';
+import { gradientFromProjections, perturbable, projections, zerothOrderOptions } from './zeroth-order.js';
+
+export const zoAdamOptions = z
+  .object({ lr: lr.default(1e-4), betas: betas.default([0.9, 0.999]), eps: positive.default(1e-8), weightDecay: nonnegative.default(0), ...zerothOrderOptions })
+  .strict();
+export type ZoAdamOptions = z.input<typeof zoAdamOptions>;
+
+export function zoAdam(options: ZoAdamOptions = {}): Optimizer {
+  const o = parseOptions('zoAdam', zoAdamOptions, options);
+  const [b1, b2] = o.betas;
+  const state = new ParamState('zoAdam', ['exp_avg', 'exp_avg_sq']);
+  return {
+    name: 'zo-adam',
+    usesGradients: false,
+    step(params: ParamMap, _grads: TensorMap, ctx: StepContext): StepStats {
+      if (!ctx.probe) throw new Error('zoAdam: needs ctx.probe.lossValue() (run it through the Trainer)');
+      const eta = ctx.lr ?? o.lr;
+      const t = state.counter('step') + 1;
+      const live = perturbable('zoAdam', params, ctx.mask);
+      const pr = projections(params, live, ctx.probe, o.queries, o.mu, stepSeed(ctx.seed, t - 1));
+      const ghat = gradientFromProjections(params, live, pr);
+      const bc1 = 1 - b1 ** t;
+      const sqrtBc2 = Math.sqrt(1 - b2 ** t);
+      for (const [name, m] of live) {
+        const p = params.get(name)!;
+        const g = ghat.get(name)!;
+        tf.tidy(() => {
+          const m0 = state.get(name, 'exp_avg') ?? tf.zerosLike(p);
+          const v0 = state.get(name, 'exp_avg_sq') ?? tf.zerosLike(p);
+          const m1 = tf.add(tf.mul(m0, b1), tf.mul(g, 1 - b1));
+          const v1 = tf.add(tf.mul(v0, b2), tf.mul(tf.square(g), 1 - b2));
+          const decayed = o.weightDecay && p.rank >= 2 ? tf.mul(p, 1 - eta * o.weightDecay) : p;
+          const next = tf.sub(decayed, tf.mul(tf.div(m1, tf.add(tf.div(tf.sqrt(v1), sqrtBc2), o.eps)), eta / bc1));
+          state.set(name, 'exp_avg', keepFrozen(m, m1, m0));
+          state.set(name, 'exp_avg_sq', keepFrozen(m, v1, v0));
+          p.assign(keepFrozen(m, next, p));
+        });
+      }
+      tf.dispose([...ghat.values()]);
+      state.setCounter('step', t);
+      return { lr: eta, loss: pr.loss, projectedGrad: pr.projected.reduce((a, b) => a + b, 0) / o.queries };
+    },
+    state: () => state.toMap(),
+    loadState: (s) => state.load(s),
+    dispose: () => state.dispose(),
+  };
+}

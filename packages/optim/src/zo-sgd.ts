@@ -1,0 +1,42 @@
+// ZO-SGD / MeZO (Malladi et al. 2023): θ ← θ − η·(1/q) Σ pᵢ zᵢ, each zᵢ regenerated from its seed while updating,
+// so the step holds no gradient-sized tensor beyond one direction at a time. No gradient tape is opened
+// (`usesGradients: false`); memory is inference memory plus one extra parameter buffer during the perturbation.
+import * as tf from '@tensorflow/tfjs-core';
+import type { Optimizer, ParamMap, StepContext, StepStats, TensorMap } from '@unlearn/core';
+import { z } from 'zod';
+import { lr, nonnegative, parseOptions, stepSeed } from './options.js';
+import { keepFrozen, ParamState } from './param-state.js';
+import { direction, perturbable, projections, zerothOrderOptions } from './zeroth-order.js';
+
+export const zoSgdOptions = z.object({ lr: lr.default(1e-4), weightDecay: nonnegative.default(0), ...zerothOrderOptions }).strict();
+export type ZoSgdOptions = z.input<typeof zoSgdOptions>;
+
+export function zoSgd(options: ZoSgdOptions = {}): Optimizer {
+  const o = parseOptions('zoSgd', zoSgdOptions, options);
+  const state = new ParamState('zoSgd', []);
+  return {
+    name: 'zo-sgd',
+    usesGradients: false,
+    step(params: ParamMap, _grads: TensorMap, ctx: StepContext): StepStats {
+      if (!ctx.probe) throw new Error('zoSgd: needs ctx.probe.lossValue() (run it through the Trainer)');
+      const eta = ctx.lr ?? o.lr;
+      const live = perturbable('zoSgd', params, ctx.mask);
+      const pr = projections(params, live, ctx.probe, o.queries, o.mu, stepSeed(ctx.seed, state.counter('step')));
+      [...live].forEach(([name, m], j) => {
+        const p = params.get(name)!;
+        tf.tidy(() => {
+          let next = o.weightDecay && p.rank >= 2 ? tf.mul(p, 1 - eta * o.weightDecay) : (p as tf.Tensor);
+          pr.seeds.forEach((s, i) => {
+            next = tf.sub(next, tf.mul(direction(p.shape, s, j, m), (eta * pr.projected[i]) / o.queries));
+          });
+          p.assign(keepFrozen(m, next, p));
+        });
+      });
+      state.setCounter('step', state.counter('step') + 1);
+      return { lr: eta, loss: pr.loss, projectedGrad: pr.projected.reduce((a, b) => a + b, 0) / o.queries };
+    },
+    state: () => state.toMap(),
+    loadState: (s) => state.load(s),
+    dispose: () => state.dispose(),
+  };
+}
