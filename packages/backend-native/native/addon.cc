@@ -408,6 +408,41 @@ Napi::Value GatherRows(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), -1);
 }
 
+// multinomial(probs, rows, cols, uniforms (Float64Array, one per sample), out (Int32Array [rows, samples])):
+// inverse-CDF sampling exactly as tfjs-backend-cpu does it — float32 running CDF over the first cols−1 events,
+// the first event with u < cdf wins, else the last — so the same uniforms give the same samples.
+Napi::Value Multinomial(const Napi::CallbackInfo& info) {
+  const float* probs = f32(info[0], "probs");
+  const int64_t rows = i64(info[1]), cols = i64(info[2]);
+  if (!info[3].IsTypedArray() || info[3].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array ||
+      !info[4].IsTypedArray() || info[4].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
+    throw Napi::TypeError::New(info.Env(), "unlearn-native: multinomial wants Float64Array uniforms and an Int32Array out");
+  Napi::Float64Array uniforms = info[3].As<Napi::Float64Array>();
+  const double* u = uniforms.Data();
+  const int64_t samples = static_cast<int64_t>(uniforms.ElementLength());
+  int32_t* out = info[4].As<Napi::Int32Array>().Data();
+  if (static_cast<int64_t>(info[4].As<Napi::Int32Array>().ElementLength()) < rows * samples || f32Length(info[0]) < rows * cols)
+    throw Napi::RangeError::New(info.Env(), "unlearn-native: multinomial arrays too small");
+  parallelRange(rows, kGrain / (cols > 0 ? cols : 1) + 1, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; r++) {
+      const float* p = probs + r * cols;
+      for (int64_t s = 0; s < samples; s++) {
+        int32_t pick = static_cast<int32_t>(cols - 1);
+        float cdf = 0.f;
+        for (int64_t e = 0; e < cols - 1; e++) {
+          cdf = e == 0 ? p[0] : cdf + p[e];
+          if (u[s] < static_cast<double>(cdf)) {
+            pick = static_cast<int32_t>(e);
+            break;
+          }
+        }
+        out[r * samples + s] = pick;
+      }
+    }
+  });
+  return info.Env().Undefined();
+}
+
 // ---- configuration -------------------------------------------------------------------------------------------------
 Napi::Value Info(const Napi::CallbackInfo& info) {
   Napi::Object o = Napi::Object::New(info.Env());
@@ -452,6 +487,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("softmax", Napi::Function::New(env, Softmax));
   exports.Set("transpose", Napi::Function::New(env, Transpose));
   exports.Set("adamw", Napi::Function::New(env, AdamW));
+  exports.Set("multinomial", Napi::Function::New(env, Multinomial));
   exports.Set("copyRows", Napi::Function::New(env, CopyRows));
   exports.Set("gatherRows", Napi::Function::New(env, GatherRows));
   exports.Set("info", Napi::Function::New(env, Info));

@@ -33,6 +33,7 @@ export interface NativeAddon {
     dstStride: number, rows: number, cols: number): void;
   /** Returns the first out-of-range index, or -1 when all were in range (and copied). */
   gatherRows(table: Float32Array, cols: number, indices: Int32Array, out: Float32Array): number;
+  multinomial(probs: Float32Array, rows: number, cols: number, uniforms: Float64Array, out: Int32Array): void;
   info(): AddonInfo;
   configure(o: { isa?: Isa; threads?: number }): AddonInfo;
 }

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '@unlearn/tensors';
 import { ADDON_PATH, loadAddon, registerNativeBackend } from './index.js';
 import type { Isa } from './index.js';
-import { expectParity, input, randn } from './test-utils/parity.js';
+import { expectParity, input, randn, runOn } from './test-utils/parity.js';
 
 const built = existsSync(ADDON_PATH);
 
@@ -154,6 +154,31 @@ describe.skipIf(!built)('native kernels match tfjs-backend-cpu', () => {
     ]);
     const ids = { shape: [2, 5], values: Int32Array.from([3, 0, 9, 3, 1, 7, 7, 2, 5, 8]), dtype: 'int32' as const };
     await expectParity('gather', [input([10, 6], 53), ids], (table, idx) => tf.gather(table, idx));
+  });
+
+  it('Fill, ZerosLike, OnesLike, OneHot and Cast', async () => {
+    const ids = { shape: [3, 4], values: Int32Array.from([0, 5, 9, -1, 12, 3, 3, 7, 1, 0, 2, 8]), dtype: 'int32' as const };
+    await expectParity('creation', [input([300, 70], 81), ids], (x, idx) => [
+      tf.zerosLike(x), tf.onesLike(x), tf.fill([40, 600], 2.5), tf.oneHot(idx, 10), tf.oneHot(idx, 10, 2, -1, 'float32'),
+      tf.cast(idx, 'float32'), tf.cast(tf.greater(x, 0), 'float32'), tf.mul(tf.oneHot(idx, 10), tf.ones([3, 4, 10])),
+    ]);
+  });
+
+  it('Multinomial draws what tfjs-backend-cpu draws for the same seed', async () => {
+    // probabilities given directly: the float32 CDF is summed identically, so every sample must be equal
+    const probs = Float32Array.from(randn(300 * 50, 91), (v) => Math.abs(v));
+    for (let r = 0; r < 300; r++) {
+      const row = probs.subarray(r * 50, r * 50 + 50);
+      const sum = row.reduce((a, b) => a + b, 0);
+      row.forEach((v, i) => { row[i] = v / sum; });
+    }
+    await expectParity('multinomial normalized', [{ shape: [300, 50], values: probs }], (p) => tf.multinomial(p as tf.Tensor2D, 3, 42, true), 0);
+    // from logits the softmax differs in the last bits: nearly all samples agree, all are valid events
+    const cpu = await runOn('cpu', [input([500, 40], 92, 2)], (l) => tf.multinomial(l as tf.Tensor2D, 2, 7));
+    const native = await runOn('native', [input([500, 40], 92, 2)], (l) => tf.multinomial(l as tf.Tensor2D, 2, 7));
+    const same = native.values[0].filter((v, i) => v === cpu.values[0][i]).length;
+    expect(same / 1000).toBeGreaterThan(0.99);
+    expect(native.values[0].every((v) => Number.isInteger(v) && v >= 0 && v < 40)).toBe(true);
   });
 
   it('gradients of the replaced kernels match (BatchMatMul transposes, softmax, reductions, broadcasting)', async () => {

@@ -8,6 +8,8 @@ import { loadAddon } from './addon.js';
 import type { Isa, NativeAddon } from './addon.js';
 import { BufferPool } from './buffer_pool.js';
 import { copyKernels } from './kernels/copy.js';
+import { fillKernels } from './kernels/fill.js';
+import { multinomialKernels } from './kernels/multinomial.js';
 import { elementwiseKernels } from './kernels/elementwise.js';
 import { matmulKernels } from './kernels/matmul.js';
 import { reduceKernels } from './kernels/reduce.js';
@@ -65,7 +67,7 @@ export class NativeBackend extends MathBackendCPU {
 export function nativeKernelConfigs(addon: NativeAddon): KernelConfig[] {
   return [
     ...matmulKernels(addon), ...elementwiseKernels(addon), ...reduceKernels(addon), ...softmaxKernels(addon),
-    ...transposeKernels(addon), ...copyKernels(addon),
+    ...transposeKernels(addon), ...copyKernels(addon), ...fillKernels(addon), ...multinomialKernels(addon),
   ];
 }
 
