@@ -166,7 +166,7 @@ describe('llama RoPE beyond max_position_embeddings', () => {
     expect(long.shape).toEqual([1, 12, 40]);
     expect(await maxAbsDiff(s0, s1)).toBe(0); // growing the table kept the first positions' angles
     const head = tf.slice(long, [0, 0, 0], [1, 4, 40]);
-    expect(await maxAbsDiff(head, s0)).toBe(0);
+    expect(await maxAbsDiff(head, s0)).toBeLessThan(1e-5); // other shapes: webgpu may sum in another order
     tf.dispose([ids, short, s0, long, s1, head]);
     model.dispose();
     expect(tf.memory().numTensors).toBe(before);
