@@ -59,6 +59,13 @@ async function child(backend, threads) {
       modes.trainFusedAdamW = await time(label('train+fusedAdamW', () => model.train(fused)));
     }
     modes.sophiaGnb = await time(label('sophiaGnb', () => model.sophiaGnb()));
+    if (backend === 'native') {
+      // the same model on tf.matMul with transpose flags: the native gemm folds transposes into its packing, so
+      // @unlearn/tensors' explicit-transpose matmul (needed on wasm) only costs here
+      const raw = buildGpt(tf, { matmul: (a, b, ta = false, tb = false) => tf.matMul(a, b, ta, tb) });
+      modes.trainTfMatMul = await time(label('train(tf.matMul)', () => raw.train()));
+      raw.dispose();
+    }
   }
   let profile;
   if (backend === 'native' && env.PROFILE !== '0') profile = await kernelProfile(tf, () => model.train());
@@ -131,7 +138,7 @@ async function parent() {
   load.push(os.loadavg());
   const tokens = 1024;
   const rows = [];
-  const torchRef = (th, mode) => torch[th]?.[mode === 'trainFusedAdamW' ? 'train' : mode]?.median;
+  const torchRef = (th, mode) => torch[th]?.[mode.startsWith('train') ? 'train' : mode]?.median;
   for (const r of runs) {
     if (r.error) { rows.push({ engine: r.backend, threads: r.threads, mode: '-', error: r.error }); continue; }
     for (const [mode, t] of Object.entries(r.modes)) {
@@ -167,7 +174,8 @@ async function parent() {
       : `| ${r.engine}${r.isa ? ` (${r.isa})` : ''} | ${r.threads} | ${r.mode} | ${fmt(r.seconds)} | ${fmt(r.tokensPerSecond, 0)} | ${r.vsTorch ? fmt(r.vsTorch, 2) + '×' : '–'} |`),
     '',
     'Modes: forward = loss only; train = fwd + CE + bwd + AdamW (tf ops); trainFusedAdamW = the same with the addon\'s',
-    'one-pass AdamW; sophiaGnb = Sophia-G Hessian estimate (fwd + sampled labels + bwd + EMA), as gpt_torch.py `gnb`.',
+    'one-pass AdamW; trainTfMatMul = train with tf.matMul(a, b, transposeA, transposeB) instead of @unlearn/tensors\' explicit',
+    'transposes; sophiaGnb = Sophia-G Hessian estimate (fwd + sampled labels + bwd + EMA), as gpt_torch.py `gnb`.',
   ];
   if (profile) {
     md.push('', `## Where a native train step goes (tf.profile, first thread count; wall ${profile.wallMs} ms, kernels ${profile.kernelMs} ms)`, '',

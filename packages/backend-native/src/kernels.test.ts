@@ -154,6 +154,8 @@ describe.skipIf(!built)('native kernels match tfjs-backend-cpu', () => {
     ]);
     const ids = { shape: [2, 5], values: Int32Array.from([3, 0, 9, 3, 1, 7, 7, 2, 5, 8]), dtype: 'int32' as const };
     await expectParity('gather', [input([10, 6], 53), ids], (table, idx) => tf.gather(table, idx));
+    const rows = { shape: [10, 1], values: Int32Array.from([3, 0, 9, 3, 1, 7, 7, 2, 3, 8]), dtype: 'int32' as const };
+    await expectParity('scatterND (duplicates summed)', [rows, input([10, 6], 54)], (idx, upd) => tf.scatterND(idx, upd, [12, 6]));
   });
 
   it('Fill, ZerosLike, OnesLike, OneHot and Cast', async () => {

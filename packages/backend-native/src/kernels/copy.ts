@@ -1,5 +1,5 @@
-// Data movement as strided row copies in the addon: Slice (one partial axis), SplitV, Concat, and GatherV2 on
-// axis 0 (embedding lookups). tfjs-backend-cpu walks these element by element: 2.3 s of a 3.4 s train step went to
+// Data movement as strided row copies in the addon: Slice (one partial axis), SplitV, Concat, GatherV2 on
+// axis 0 (embedding lookups) and its gradient ScatterNd. tfjs-backend-cpu walks these element by element: 2.3 s of a 3.4 s train step went to
 // splitting qkv [1024, 768] before this.
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs-core';
@@ -67,6 +67,23 @@ export function copyKernels(addon: NativeAddon): KernelConfig[] {
         col += cols;
       });
       return output(backend, outShape, out);
+    }),
+    // ScatterNd with one index per row (the embedding gradient @unlearn/tensors registers for GatherV2):
+    // out[idx[i]] += updates[i], duplicates summed
+    nativeKernel('ScatterNd', addon, ({ inputs, backend, attrs }) => {
+      const { indices, updates } = inputs;
+      const { shape } = attrs as { shape: number[] };
+      const uv = floatValues(backend, updates);
+      const iv = backend.data.get(indices.dataId).values;
+      if (!uv || !(iv instanceof Int32Array) || indices.shape.length !== 2 || indices.shape[1] !== 1 || shape.length < 1) return null;
+      const cols = sizeOf(shape.slice(1));
+      if (uv.length !== iv.length * cols || iv.some((r) => r < 0 || r >= shape[0])) return null;
+      const out = allocOutput(backend, sizeOf(shape)).fill(0);
+      for (let i = 0; i < iv.length; i++) {
+        const dst = iv[i] * cols, src = i * cols;
+        for (let j = 0; j < cols; j++) out[dst + j] += uv[src + j];
+      }
+      return output(backend, shape.slice(), out);
     }),
     nativeKernel('GatherV2', addon, ({ inputs, backend, attrs }) => {
       const { x, indices } = inputs;
