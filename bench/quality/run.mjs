@@ -106,7 +106,7 @@ for (const seed of seeds) {
   // One-shot influence unlearning θ ← θ + α·H_r⁻¹∇ℓ_f (WoodFisher on retain per-sample gradients); GradDiff's batches carry the retain part the probe needs
   for (const scale of LR_GRID.influence) {
     const name = `influence-woodfisher-a${scale}-s${seed}`;
-    cells.push({ cell: 'influence (one-shot)', objective: 'graddiff', optimizer: 'influence', lr: scale, seed, ...(await runCli('unlearn', name, unlearnCfg('graddiff', { name: 'influence', lr: scale, options: { solver: 'woodfisher' } }, seed, { training: { steps: 1, batchSize: 8, seed } }))) });
+    cells.push({ cell: 'influence (one-shot)', objective: 'graddiff', optimizer: 'influence', lr: scale, seed, ...(await runCli('unlearn', name, unlearnCfg('graddiff', { name: 'influence', options: { solver: 'woodfisher', scale } }, seed, { training: { steps: 1, batchSize: 8, seed } }))) });
   }
 }
 

@@ -19,7 +19,7 @@ async function finishRun(ctx: RunContext, summary: RunSummary, io: CliIO): Promi
   const { formatTable } = await import('./report/table.js');
   const report = await writeReport(ctx.folder.dir, { title: `unlearn ${ctx.command}: ${ctx.folder.name}`, runs: [summary], createdAt: new Date().toISOString() });
   ctx.log.event('done', { summary: { ...summary, losses: undefined }, report: report.html });
-  if (!ctx.config.log.quiet) io.stdout.write(`${formatTable([summary])}\n`);
+  io.stdout.write(`${formatTable([summary])}\n`);
   io.stdout.write(`run folder: ${ctx.folder.dir}\nreport: ${report.html}\n`);
 }
 

@@ -103,7 +103,7 @@ describe('unlearn CLI', () => {
 
     const un = await cli('unlearn', '--name', 'npo-sophia', '--model-path', path.join(target, 'checkpoint'), '--objective-name', 'npo',
       '--optimizer-name', 'sophia', '--optimizer-options', 'estimator=gnb', '--optimizer-lr', '1e-3', '--training-steps', '2',
-      '--training-batch-size', '2', '--eval-max-items', '3', '--eval-generate', 'false', '--eval-retain-eval', path.join(target, 'eval.json'), ...common);
+      '--training-batch-size', '2', '--eval-max-items', '3', '--eval-retain-eval', path.join(target, 'eval.json'), ...common);
     expect(un.code, un.stderr).toBe(0);
     expect(un.stdout).toMatch(/npo \+ sophia-gnb\s+2\s/);
     const summary = JSON.parse(await readFile(path.join(out, 'npo-sophia', 'summary.json'), 'utf8'));

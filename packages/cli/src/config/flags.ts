@@ -2,7 +2,8 @@
 // `optimizer.lr` ⇄ `--optimizer-lr <number>`, `objective.options` ⇄ `--objective-options '{"beta":0.1}'` or `beta=0.1`.
 import { Option, type Command } from 'commander';
 import { z } from 'zod';
-import { runConfigSchema } from './schema.js';
+import { list } from '@unlearn/core';
+import { REGISTRY_KEYS, runConfigSchema } from './schema.js';
 
 export interface FlagSpec {
   /** Dotted config key, e.g. `optimizer.lr`. */
@@ -11,7 +12,7 @@ export interface FlagSpec {
   flag: string;
   /** commander's attribute name for it. */
   attribute: string;
-  kind: 'string' | 'number' | 'integer' | 'boolean' | 'enum' | 'record';
+  kind: 'string' | 'number' | 'integer' | 'boolean' | 'enum' | 'record' | 'registry';
   choices?: readonly string[];
   description: string;
 }
@@ -41,7 +42,8 @@ function walk(schema: z.ZodTypeAny, prefix: string[], out: FlagSpec[]): void {
   const name = SHORT[key] ?? prefix.map(kebab).join('-');
   let kind: FlagSpec['kind'] = 'string';
   let choices: readonly string[] | undefined;
-  if (inner instanceof z.ZodNumber) kind = inner.isInt ? 'integer' : 'number';
+  if (REGISTRY_KEYS[key]) kind = 'registry';
+  else if (inner instanceof z.ZodNumber) kind = inner.isInt ? 'integer' : 'number';
   else if (inner instanceof z.ZodBoolean) kind = 'boolean';
   else if (inner instanceof z.ZodEnum) {
     kind = 'enum';
@@ -99,8 +101,9 @@ export function parseFlagValue(spec: FlagSpec, text: string | boolean): unknown 
 /** Adds every config flag to `cmd`. */
 export function addConfigFlags(cmd: Command): Command {
   for (const spec of configFlags()) {
-    const arg = spec.kind === 'boolean' ? ' [bool]' : spec.kind === 'record' ? ' <json|k=v,…>' : ` <${spec.kind === 'enum' ? 'name' : spec.kind}>`;
-    const desc = spec.choices ? `${spec.description} (${spec.choices.join(', ')})` : spec.description;
+    const arg = spec.kind === 'boolean' ? ' [bool]' : spec.kind === 'record' ? ' <json|k=v,…>' : ` <${spec.kind === 'enum' || spec.kind === 'registry' ? 'name' : spec.kind}>`;
+    const choices = spec.kind === 'registry' ? list(REGISTRY_KEYS[spec.key]) : spec.choices;
+    const desc = choices ? `${spec.description} (${choices.join(', ')})` : spec.description;
     cmd.addOption(new Option(`${spec.flag}${arg}`, desc));
   }
   return cmd;

@@ -19,6 +19,9 @@ export function registryName(kind: RegistryKind) {
   });
 }
 
+/** Config keys whose value is a registry name, and the registry they name. */
+export const REGISTRY_KEYS: Record<string, RegistryKind> = { 'objective.name': 'objective', 'optimizer.name': 'optimizer', 'mask.name': 'mask' };
+
 /** Free-form options handed to a registry factory, which validates them itself. */
 const factoryOptions = z.record(z.unknown()).default({}).describe('options passed to the factory (JSON or key=value,...)');
 
@@ -45,12 +48,12 @@ export const dataSchema = z
   .strict();
 
 export const objectiveSchema = z
-  .object({ name: registryName('objective').default('npo'), options: factoryOptions })
+  .object({ name: registryName('objective').default('npo').describe('registered objective'), options: factoryOptions })
   .strict();
 
 export const optimizerSchema = z
   .object({
-    name: registryName('optimizer').default('sophia'),
+    name: registryName('optimizer').default('sophia').describe('registered optimizer'),
     lr: z.number().positive().default(1e-4).describe('peak learning rate'),
     options: factoryOptions,
   })
