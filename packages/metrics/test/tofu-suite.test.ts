@@ -110,6 +110,7 @@ describe('tofuSuite on stories260K × TOFU (3 rows per split)', () => {
   });
 
   it('computes forget quality and privleak from retain logs (same model → p = 1, privleak 0)', async () => {
+    const before = tf.memory().numTensors;
     const small = { ...data, retain: data.retain.slice(0, 1), realAuthors: data.realAuthors.slice(0, 1), worldFacts: data.worldFacts.slice(0, 1) };
     const second = await tofuSuite(model, tokenizer, small, {
       maxNewTokens: 2, retainLogsPath: path.join(tmp, 'retain-model.json'), onWarning: () => {},
@@ -117,12 +118,15 @@ describe('tofuSuite on stories260K × TOFU (3 rows per split)', () => {
     expect(second.metrics.forget_quality.agg_value).toBe(1);
     expect(second.metrics.privleak.agg_value).toBeCloseTo(0, 6);
     expect(second.warnings).toEqual([]);
+    expect(tf.memory().numTensors).toBe(before);
   });
 
   it('rejects retain logs without forget_truth_ratio in one line naming the file', async () => {
     const bad = path.join(tmp, 'bad.json');
     await (await import('node:fs/promises')).writeFile(bad, '{"forget_Q_A_Prob": {}}');
+    const before = tf.memory().numTensors;
     await expect(tofuSuite(model, tokenizer, data, { maxNewTokens: 1, retainLogsPath: bad })).rejects.toThrow(
       /bad\.json: not a TOFU evaluation with forget_truth_ratio/);
+    expect(tf.memory().numTensors).toBe(before);
   });
 });
