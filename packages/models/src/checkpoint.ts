@@ -72,7 +72,7 @@ interface StoredTensor {
 }
 
 /** Headers of every weight file, by the name the tensor has in the checkpoint. */
-async function readWeightHeaders(dir: string): Promise<Map<string, StoredTensor>> {
+async function readWeightHeaders(dir: string): Promise<{ stored: Map<string, StoredTensor>; source: string }> {
   const single = path.join(dir, 'model.safetensors');
   const indexFile = path.join(dir, 'model.safetensors.index.json');
   let shards: string[];
@@ -117,7 +117,7 @@ async function readWeightHeaders(dir: string): Promise<Map<string, StoredTensor>
       if (!got) throw new Error(`${indexFile}: tensor "${name}" is listed in ${shard} but that file does not hold it`);
     }
   }
-  return stored;
+  return { stored, source: weightMap ? indexFile : single };
 }
 
 export interface LoadModelOptions {
@@ -146,7 +146,7 @@ export async function loadModel(dir: string, options: LoadModelOptions = {}): Pr
   }
 
   // validate every tensor before allocating any
-  const stored = await readWeightHeaders(dir);
+  const { stored, source } = await readWeightHeaders(dir);
   const shapes = family.parameterShapes(config);
   const chosen = new Map<string, StoredTensor>();
   for (const [storedName, t] of stored) {
@@ -164,8 +164,7 @@ export async function loadModel(dir: string, options: LoadModelOptions = {}): Pr
   }
   for (const [name, want] of shapes) {
     if (!chosen.has(name)) {
-      const where = stored.size ? path.dirname([...stored.values()][0].file) : dir;
-      throw new Error(`${path.join(where, 'model.safetensors')}: missing tensor "${name}" (config.json implies shape [${want}])`);
+      throw new Error(`${source}: missing tensor "${name}" (config.json implies shape [${want}])`);
     }
   }
 
