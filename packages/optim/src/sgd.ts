@@ -33,7 +33,7 @@ export function sgd(options: SgdOptions = {}): Optimizer {
           let d = o.weightDecay ? tf.add(g, tf.mul(p, o.weightDecay)) : g;
           if (o.momentum > 0) {
             const prev = state.get(name, 'momentum_buffer');
-            const buf = prev ? tf.add(tf.mul(prev, o.momentum), tf.mul(d, 1 - o.dampening)) : d;
+            const buf = prev ? tf.add(tf.mul(prev, o.momentum), tf.mul(d, 1 - o.dampening)) : tf.clone(d); // never alias the caller's gradient
             state.set(name, 'momentum_buffer', keepFrozen(m, buf, prev ?? tf.zerosLike(p)));
             d = o.nesterov ? tf.add(d, tf.mul(buf, o.momentum)) : buf;
           }
