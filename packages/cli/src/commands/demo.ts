@@ -101,7 +101,7 @@ export async function demoCommand(o: DemoOptions, io: CliIO): Promise<{ report: 
   const base: RunConfigInput = {
     backend: o.backend,
     out: runsDir,
-    data: { dir: dataDir, forget: splits.forget, retain: splits.retain, holdout: splits.holdout, maxLength: 64 },
+    data: { dir: dataDir, forget: splits.forget, retain: splits.retain, holdout: splits.holdout, maxLength: 64, extraTrain: ['real_authors', 'world_facts'] },
     eval: { maxItems: plan.maxItems, maxNewTokens: 24 },
     log: { quiet: o.quiet },
   };

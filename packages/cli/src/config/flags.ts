@@ -12,7 +12,7 @@ export interface FlagSpec {
   flag: string;
   /** commander's attribute name for it. */
   attribute: string;
-  kind: 'string' | 'number' | 'integer' | 'boolean' | 'enum' | 'record' | 'registry';
+  kind: 'string' | 'number' | 'integer' | 'boolean' | 'enum' | 'record' | 'registry' | 'list';
   choices?: readonly string[];
   description: string;
 }
@@ -49,6 +49,7 @@ function walk(schema: z.ZodTypeAny, prefix: string[], out: FlagSpec[]): void {
     kind = 'enum';
     choices = inner.options as string[];
   } else if (inner instanceof z.ZodRecord) kind = 'record';
+  else if (inner instanceof z.ZodArray) kind = 'list';
   out.push({ key, flag: `--${name}`, attribute: camel(name), kind, choices, description: description ?? key });
 }
 
@@ -95,13 +96,14 @@ export function parseFlagValue(spec: FlagSpec, text: string | boolean): unknown 
     return n;
   }
   if (spec.kind === 'record') return parseRecord(spec.flag, text);
+  if (spec.kind === 'list') return text.split(',').map((x) => x.trim()).filter(Boolean);
   return text;
 }
 
 /** Adds every config flag to `cmd`. */
 export function addConfigFlags(cmd: Command): Command {
   for (const spec of configFlags()) {
-    const arg = spec.kind === 'boolean' ? ' [bool]' : spec.kind === 'record' ? ' <json|k=v,…>' : ` <${spec.kind === 'enum' || spec.kind === 'registry' ? 'name' : spec.kind}>`;
+    const arg = spec.kind === 'boolean' ? ' [bool]' : spec.kind === 'record' ? ' <json|k=v,…>' : spec.kind === 'list' ? ' <a,b,…>' : ` <${spec.kind === 'enum' || spec.kind === 'registry' ? 'name' : spec.kind}>`;
     const choices = spec.kind === 'registry' ? list(REGISTRY_KEYS[spec.key]) : spec.choices;
     const desc = choices ? `${spec.description} (${choices.join(', ')})` : spec.description;
     cmd.addOption(new Option(`${spec.flag}${arg}`, desc));

@@ -40,6 +40,7 @@ export const dataSchema = z
     forget: z.string().default('forget10').describe('split to forget'),
     retain: z.string().default('retain90').describe('split to keep'),
     holdout: z.string().optional().describe('split for MIA/privleak (default: holdoutNN matching forgetNN)'),
+    extraTrain: z.array(z.string()).default([]).describe('splits added to every fine-tuning set, e.g. real_authors,world_facts (general knowledge to keep)'),
     forgetAuthors: z.number().int().positive().optional().describe('use only the first N authors of the forget split'),
     retainAuthors: z.number().int().positive().optional().describe('use only the first N authors of the retain split'),
     qaPerAuthor: z.number().int().positive().default(20).describe('QA pairs per author (TOFU: 20)'),

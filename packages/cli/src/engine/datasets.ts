@@ -40,6 +40,10 @@ export async function loadSplits(data: RunConfig['data'], need: { train?: boolea
     if (subset && data.train === 'full') train = [...retain, ...forget];
     else if (subset && data.train === data.retain) train = retain;
     else train = (await loadTofuSplit(dir, data.train as TofuSplit)) as QaRow[];
+    for (const extra of data.extraTrain) {
+      const rows = (await loadTofuSplit(dir, extra as TofuSplit)) as QaRow[];
+      train = [...train, ...rows.map((r) => ({ question: r.question, answer: r.answer }))];
+    }
   }
   const pct = percentOf(data.forget);
   const holdoutName = data.holdout ?? (pct ? `holdout${pct}` : undefined);
