@@ -126,6 +126,21 @@ describe('unlearn CLI', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  it('demo --quick: generated data, own tokenizer, tiny model, SOUL vs AdamW, a comparison table and a report', async () => {
+    const before = tf.memory().numTensors;
+    const r = await cli('demo', '--quick', '--quiet', '--backend', 'wasm', '--out', path.join(dir, 'demo'));
+    expect(r.code, r.stderr).toBe(0);
+    const rows = r.stdout.split('\n').filter((l) => /^(target|retain-only|npo \+)/.test(l));
+    expect(rows.map((l) => l.split(/\s{2,}/)[0])).toEqual(['target (before unlearning)', 'retain-only (the goal)', 'npo + sophia-gnb', 'npo + adamw']);
+    const report = /report: (.+\.html)/.exec(r.stdout)![1];
+    const html = await readFile(report, 'utf8');
+    expect(html).toContain('SOUL (Sophia) vs AdamW');
+    expect(html.match(/<polyline /g)).toHaveLength(2); // the two unlearning runs' loss curves
+    const root = path.dirname(path.dirname(report));
+    expect(JSON.parse(await readFile(path.join(root, 'tokenizer', 'tokenizer.json'), 'utf8')).model.type).toBe('WordLevel');
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it('refuses to overwrite a finished run folder', async () => {
     const out = path.join(dir, 'runs');
     const r = await cli('eval', '--backend', 'cpu', '--out', out, '--name', 'target', '--model-path', path.join(out, 'target', 'checkpoint'), '--data-dir', dataDir);
