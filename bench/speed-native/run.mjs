@@ -59,19 +59,19 @@ async function child(backend, threads) {
       modes.trainFusedAdamW = await time(label('train+fusedAdamW', () => model.train(fused)));
     }
     modes.sophiaGnb = await time(label('sophiaGnb', () => model.sophiaGnb()));
-    if (backend === 'native') {
-      // the same model on tf.matMul with transpose flags: the native gemm folds transposes into its packing, so
-      // @unlearn/tensors' explicit-transpose matmul (needed on wasm) only costs here
-      const raw = buildGpt(tf, { matmul: (a, b, ta = false, tb = false) => tf.matMul(a, b, ta, tb) });
-      modes.trainTfMatMul = await time(label('train(tf.matMul)', () => raw.train()));
-      raw.dispose();
-    }
   }
   let profile;
   if (backend === 'native' && env.PROFILE !== '0') profile = await kernelProfile(tf, () => model.train());
   const result = { backend, threads: threads ?? report.details.threads ?? 1, details: report.details, modes, profile,
     tokensPerStep: model.BT, flopsPerStep: model.flopsPerToken * model.BT, numTensors: tf.memory().numTensors };
   model.dispose();
+  if (backend === 'native') {
+    // the same model on tf.matMul with transpose flags: the native gemm folds transposes into its packing, so
+    // @unlearn/tensors' explicit-transpose matmul (needed on wasm) only costs here
+    const raw = buildGpt(tf, { matmul: (a, b, ta = false, tb = false) => tf.matMul(a, b, ta, tb) });
+    modes.trainTfMatMul = await time(label('train(tf.matMul)', () => raw.train()));
+    raw.dispose();
+  }
   process.stdout.write(`RESULT_JSON ${JSON.stringify(result)}\n`);
 }
 

@@ -2,7 +2,7 @@
 // no headers), print one line and exit 0, so the monorepo build goes on; registerNativeBackend() then throws why,
 // and initBackend('auto') falls back to wasm.
 import { spawnSync } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +11,15 @@ const pkgDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
 if (process.env.UNLEARN_NATIVE_SKIP_BUILD === '1') {
   console.log('@unlearn/backend-native: addon build skipped (UNLEARN_NATIVE_SKIP_BUILD=1)');
+  process.exit(0);
+}
+// Up to date (addon newer than every source): keep it — a rebuild deletes build/ first, which would break any
+// process loading the addon meanwhile.
+const addonFile = path.join(pkgDir, 'build', 'Release', 'unlearn_native.node');
+const sources = [path.join(pkgDir, 'binding.gyp'), ...readdirSync(path.join(pkgDir, 'native')).map((f) => path.join(pkgDir, 'native', f))];
+if (process.env.UNLEARN_NATIVE_REBUILD !== '1' && existsSync(addonFile) &&
+    sources.every((f) => statSync(f).mtimeMs <= statSync(addonFile).mtimeMs)) {
+  console.log('@unlearn/backend-native: addon up to date (UNLEARN_NATIVE_REBUILD=1 forces a rebuild)');
   process.exit(0);
 }
 const args = [require.resolve('node-gyp/bin/node-gyp.js'), 'rebuild', '--loglevel=error'];
