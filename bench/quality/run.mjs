@@ -31,7 +31,7 @@ const seeds = Array.from({ length: Number(args.seeds ?? 1) }, (_, i) => i);
 // ~40-minute budget on 2 cores for fine-tuning two models plus ~40 unlearning runs with evaluation.
 const PLANS = {
   quick: { forgetAuthors: 1, retainAuthors: 4, finetuneEpochs: 10, unlearnEpochs: 2, evalItems: 20 },
-  full: { forgetAuthors: 2, retainAuthors: 18, finetuneEpochs: 30, unlearnEpochs: 5, evalItems: 40 },
+  full: { forgetAuthors: 2, retainAuthors: 8, finetuneEpochs: 20, unlearnEpochs: 5, evalItems: 40 },
 };
 const plan = PLANS[planName];
 if (!plan) throw new Error(`--plan: "${planName}" is not one of ${Object.keys(PLANS).join(', ')}`);

@@ -28,6 +28,10 @@ const torchThreads = Number(args['torch-threads'] ?? 1);
 // cpu (pure JS) is ~100× slower than wasm: fewer steps there keep the run in minutes
 const stepsFor = (backend) => (backend === 'cpu' ? 1 : steps);
 
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
 const tmp = await mkdtemp(path.join(os.tmpdir(), 'unlearn-speed-'));
 const results = { createdAt: new Date().toISOString(), machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, node: process.version }, batch, seq, tfjs: [], torch: [], skipped: [] };
 
@@ -35,10 +39,10 @@ for (const backend of backends) {
   const out = path.join(tmp, `${backend}.json`);
   process.stderr.write(`tfjs ${backend}… `);
   try {
-    await run(process.execPath, [bin, 'bench', '--backend', backend, '--steps', String(stepsFor(backend)), '--warmup', '1', '--batch-size', String(batch), '--seq', String(seq), '--json', out], { timeout: 1_800_000, maxBuffer: 1 << 24 });
+    await run(process.execPath, [bin, 'bench', '--backend', backend, '--steps', String(stepsFor(backend)), '--warmup', '2', '--batch-size', String(batch), '--seq', String(seq), '--json', out], { timeout: 1_800_000, maxBuffer: 1 << 24 });
     const r = JSON.parse(await readFile(out, 'utf8'));
     results.tfjs.push(r);
-    process.stderr.write(`${r.results.map((x) => `${x.mode} ${x.meanSeconds.toFixed(3)}s`).join(', ')}\n`);
+    process.stderr.write(`${r.results.map((x) => `${x.mode} ${x.error ? 'failed' : `${x.meanSeconds.toFixed(3)}s`}`).join(', ')}\n`);
   } catch (e) {
     const why = (e.stderr || e.message || '').toString().trim().split('\n').filter(Boolean).pop();
     results.skipped.push({ backend, why });
@@ -52,9 +56,9 @@ await writeFile(config, JSON.stringify(STORIES260K_CONFIG));
 for (const mode of MODES) {
   process.stderr.write(`torch ${mode}… `);
   const env = { ...process.env, OMP_NUM_THREADS: String(torchThreads), OPENBLAS_NUM_THREADS: String(torchThreads) };
-  const { stdout } = await run('/usr/bin/python3', [path.join(here, 'llama_torch.py'), '--config', config, '--mode', mode, '--threads', String(torchThreads), '--steps', String(steps), '--batch', String(batch), '--seq', String(seq)], { env, timeout: 600_000 });
+  const { stdout } = await run('/usr/bin/python3', [path.join(here, 'llama_torch.py'), '--config', config, '--mode', mode, '--threads', String(torchThreads), '--steps', String(Math.max(steps, 7)), '--warmup', '3', '--batch', String(batch), '--seq', String(seq)], { env, timeout: 600_000 });
   const r = JSON.parse(stdout.trim().split('\n').pop());
-  r.meanSeconds = r.stepSeconds.reduce((a, b) => a + b, 0) / r.stepSeconds.length;
+  r.meanSeconds = median(r.stepSeconds);
   results.torch.push(r);
   process.stderr.write(`${r.meanSeconds.toFixed(3)}s\n`);
 }
@@ -66,7 +70,7 @@ const lines = [
   '# Speed: stories260K-architecture Llama, one training step',
   '',
   `Batch ${batch} × ${seq} tokens; ${results.machine.cpus} × ${results.machine.cpu}; Node ${results.machine.node}; PyTorch ${results.torch[0]?.torch} with ${torchThreads} thread(s). ` +
-    `Sophia modes use k = 1 (a curvature estimate every step). "× torch" = step time ÷ PyTorch's for the same mode. Written by \`node bench/speed/run.mjs\` on ${results.createdAt}.`,
+    `Median step time; Sophia modes use k = 1 (a curvature estimate every step). "× torch" = step time ÷ PyTorch's for the same mode. Written by \`node bench/speed/run.mjs\` on ${results.createdAt}.`,
   '',
   '| engine | mode | step (s) | tokens/s | × torch | × own AdamW | peak RSS (MB) |',
   '|---|---|---:|---:|---:|---:|---:|',
@@ -78,6 +82,10 @@ const engines = [
 for (const e of engines) {
   const adamw = e.rows.find((x) => x.mode === 'adamw')?.meanSeconds;
   for (const x of e.rows) {
+    if (x.error) {
+      lines.push(`| ${e.name} | ${x.mode} | failed: ${x.error} | | | | ${Math.round(e.rss)} |`);
+      continue;
+    }
     const ratio = torchBy[x.mode] ? (x.meanSeconds / torchBy[x.mode].meanSeconds).toFixed(1) : '—';
     const own = adamw ? (x.meanSeconds / adamw).toFixed(2) : '—';
     lines.push(`| ${e.name} | ${x.mode} | ${x.meanSeconds.toFixed(3)} | ${Math.round(x.tokensPerSecond)} | ${ratio} | ${own} | ${Math.round(x.peakRssMB ?? e.rss)} |`);

@@ -101,6 +101,10 @@ describe('unlearn CLI', () => {
     expect(steps.map((e) => e.step)).toEqual([1, 2, 3]);
     expect(steps.every((e) => Number.isFinite(e.loss) && e.tokens > 0)).toBe(true);
 
+    const gen = await cli('generate', '--model', path.join(target, 'checkpoint'), '--backend', 'cpu', '--question', '-n', '3', 'Who is the author?');
+    expect(gen.code, gen.stderr).toBe(0);
+    expect(gen.stdout.split('\n')[0].startsWith('Who is the author? ')).toBe(true);
+
     const un = await cli('unlearn', '--name', 'npo-sophia', '--model-path', path.join(target, 'checkpoint'), '--objective-name', 'npo',
       '--optimizer-name', 'sophia', '--optimizer-options', 'estimator=gnb', '--optimizer-lr', '1e-3', '--training-steps', '2',
       '--training-batch-size', '2', '--eval-max-items', '3', '--eval-retain-eval', path.join(target, 'eval.json'), ...common);

@@ -2,7 +2,7 @@
 // this process runs), on a fixed random batch. bench/speed/run.mjs runs it once per backend in its own process (so
 // peak RSS is per backend) next to the PyTorch twin of the same model.
 import * as tf from '@tensorflow/tfjs-core';
-import type { Objective, Optimizer, ParamMap, TensorMap, UnlearnBatch } from '@unlearn/core';
+import type { CurvatureProbe, Objective, Optimizer, ParamMap, TensorMap, UnlearnBatch } from '@unlearn/core';
 import { createCurvatureProbe, get } from '@unlearn/core';
 import { createModel, loadModel, type TransformerLM } from '@unlearn/models';
 import { batchNll } from '@unlearn/objectives';
@@ -24,9 +24,12 @@ export interface BenchResult {
   mode: BenchMode;
   backend: string;
   stepSeconds: number[];
+  /** Median step time (robust to a slow step on a shared machine). */
   meanSeconds: number;
   tokensPerStep: number;
   tokensPerSecond: number;
+  /** Set when this mode could not run on the backend (the first line of the error). */
+  error?: string;
 }
 
 export interface BenchReport {
@@ -57,7 +60,7 @@ function gradients(params: ParamMap, f: () => tf.Scalar): TensorMap {
   return new Map([...params.keys()].map((k, i) => [k, grads[vars[i].name]]));
 }
 
-function timeMode(model: TransformerLM, batch: UnlearnBatch, mode: BenchMode, steps: number, warmup: number): number[] {
+async function timeMode(model: TransformerLM, batch: UnlearnBatch, mode: BenchMode, steps: number, warmup: number): Promise<number[]> {
   const params: ParamMap = new Map([...model.params].filter(([, v]) => v.trainable));
   const optimizer = optimizerFor(mode);
   const last = [...params.values()].at(-1)!;
@@ -66,17 +69,23 @@ function timeMode(model: TransformerLM, batch: UnlearnBatch, mode: BenchMode, st
     for (let i = 0; i < warmup + steps; i++) {
       const t0 = performance.now();
       if (!optimizer) {
-        tf.tidy(() => nll.loss(model, batch, { step: i }) as tf.Scalar).dataSync();
+        const loss = tf.tidy(() => nll.loss(model, batch, { step: i }) as tf.Scalar);
+        await loss.data(); // asynchronous read: webgpu in Node has no synchronous readback
+        loss.dispose();
       } else {
         const grads = gradients(params, () => nll.loss(model, batch, { step: i }) as tf.Scalar);
-        const probe = createCurvatureProbe({ model, objective: nll, batch, objectiveContext: { step: i }, params });
+        // built on first use, as the Trainer does: AdamW and Sophia-fisher never pay for it
+        let real: ReturnType<typeof createCurvatureProbe> | undefined;
+        const probe = new Proxy({} as CurvatureProbe, {
+          get: (_, key) => (real ??= createCurvatureProbe({ model, objective: nll, batch, objectiveContext: { step: i }, params }))[key as keyof CurvatureProbe],
+        });
         try {
           optimizer.step(params, grads, { step: i, probe });
         } finally {
-          probe.dispose();
+          real?.dispose();
           tf.dispose([...grads.values()]);
         }
-        last.dataSync(); // wait for the update (asynchronous backends)
+        await last.data(); // wait for the update (asynchronous backends)
       }
       if (i >= warmup) times.push((performance.now() - t0) / 1000);
     }
@@ -97,8 +106,17 @@ export async function runBench(o: {
   const results: BenchResult[] = [];
   try {
     for (const mode of o.modes ?? BENCH_MODES) {
-      const stepSeconds = timeMode(model, batch, mode, o.steps, o.warmup);
-      const meanSeconds = stepSeconds.reduce((a, b) => a + b, 0) / stepSeconds.length;
+      let stepSeconds: number[];
+      try {
+        stepSeconds = await timeMode(model, batch, mode, o.steps, o.warmup);
+      } catch (e) {
+        const error = (e as Error).message.split('\n')[0];
+        results.push({ mode, backend: report.backend, stepSeconds: [], meanSeconds: NaN, tokensPerStep: o.batchSize * o.seq, tokensPerSecond: NaN, error });
+        continue;
+      }
+      // the median: robust to the odd slow step on a shared machine
+      const sorted = [...stepSeconds].sort((a, b) => a - b);
+      const meanSeconds = sorted.length % 2 ? sorted[(sorted.length - 1) / 2] : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
       const tokensPerStep = o.batchSize * o.seq;
       results.push({ mode, backend: report.backend, stepSeconds, meanSeconds, tokensPerStep, tokensPerSecond: tokensPerStep / meanSeconds });
     }
@@ -124,7 +142,10 @@ export async function benchCommand(
   const r = await runBench({ ...o, modes: modes as BenchMode[] | undefined });
   io.stdout.write(`backend ${r.backend} · ${r.model} · ${r.params} params · batch ${r.batch}×${r.seq}\n`);
   io.stdout.write(`${'mode'.padEnd(18)}${'step (s)'.padStart(10)}${'tokens/s'.padStart(10)}\n`);
-  for (const x of r.results) io.stdout.write(`${x.mode.padEnd(18)}${x.meanSeconds.toFixed(3).padStart(10)}${Math.round(x.tokensPerSecond).toString().padStart(10)}\n`);
+  for (const x of r.results) {
+    if (x.error) io.stdout.write(`${x.mode.padEnd(18)}  failed: ${x.error}\n`);
+    else io.stdout.write(`${x.mode.padEnd(18)}${x.meanSeconds.toFixed(3).padStart(10)}${Math.round(x.tokensPerSecond).toString().padStart(10)}\n`);
+  }
   io.stdout.write(`peak RSS ${r.peakRssMB.toFixed(0)} MB\n`);
   if (o.json) await writeFileAtomic(o.json, `${JSON.stringify(r, null, 2)}\n`);
   return r;
