@@ -214,10 +214,16 @@ export function createCurvatureProbe(options: CurvatureProbeOptions): Disposable
   const params = options.params ?? trainableParams(model);
   const fdScale = options.fdScale ?? DEFAULT_FD_SCALE;
   const sampler = options.sampleLabels ?? inverseCdfSampler;
-  const lmParts = [batch.forget, ...(batch.retain ? [batch.retain] : [])].map(preparePart);
-  const retainPart = batch.retain ? lmParts[1] : undefined;
-  const counts = read(() => tf.stack(lmParts.map((p) => tf.sum(p.weights))));
-  const batchTokens = Array.from(counts).reduce((a, b) => a + b, 0);
+  // Label tensors and token counts are prepared on first use: an optimizer that asks nothing costs nothing.
+  let prepared: { parts: PreparedPart[]; counts: number[] } | undefined;
+  const prep = () => {
+    if (!prepared) {
+      const parts = [batch.forget, ...(batch.retain ? [batch.retain] : [])].map(preparePart);
+      prepared = { parts, counts: Array.from(read(() => tf.stack(parts.map((p) => tf.sum(p.weights))))) };
+    }
+    return prepared;
+  };
+  const batchTokens = () => prep().counts.reduce((a, b) => a + b, 0);
   let thetaNorm: number | undefined;
   const norm = () => (thetaNorm ??= Math.sqrt(squaredNorm(params.values())));
   const objectiveLoss = () => lossOf(objective.loss(model, batch, objectiveContext));
@@ -228,35 +234,36 @@ export function createCurvatureProbe(options: CurvatureProbeOptions): Disposable
   };
 
   let retain: RetainCurvature | undefined;
-  if (retainPart) {
-    const retainTokens = counts[1];
+  if (batch.retain) {
+    const retainPart = () => prep().parts[1];
+    const retainTokens = () => prep().counts[1];
+    const rowCounts = () => {
+      const [b, s] = retainPart().batch.inputIds.shape;
+      return read(() => tf.sum(tf.reshape(retainPart().weights, [b, s]), 1));
+    };
     const rowParts = (): { part: PreparedPart; count: number }[] => {
-      const [b, s] = retainPart.batch.inputIds.shape;
+      const whole = retainPart();
+      const [b, s] = whole.batch.inputIds.shape;
+      const counts = rowCounts();
       const rows: { part: PreparedPart; count: number }[] = [];
-      const rowCounts = read(() => tf.sum(tf.reshape(retainPart.weights, [b, s]), 1));
       for (let r = 0; r < b; r++) {
-        if (rowCounts[r] === 0) continue;
+        if (counts[r] === 0) continue;
         const slice = (t: Tensor2D) => tf.slice(t, [r, 0], [1, s]) as Tensor2D;
         const row: PreparedPart = {
-          batch: { inputIds: slice(retainPart.batch.inputIds), attentionMask: slice(retainPart.batch.attentionMask), labels: slice(retainPart.batch.labels) },
-          labels: tf.slice(retainPart.labels, [r * s], [s]) as Tensor1D,
-          weights: tf.slice(retainPart.weights, [r * s], [s]) as Tensor1D,
+          batch: { inputIds: slice(whole.batch.inputIds), attentionMask: slice(whole.batch.attentionMask), labels: slice(whole.batch.labels) },
+          labels: tf.slice(whole.labels, [r * s], [s]) as Tensor1D,
+          weights: tf.slice(whole.weights, [r * s], [s]) as Tensor1D,
         };
-        rows.push({ part: row, count: rowCounts[r] });
+        rows.push({ part: row, count: counts[r] });
       }
       return rows;
     };
     let examples: number | undefined;
     retain = {
       get examples() {
-        if (examples === undefined) {
-          const [b, s] = retainPart.batch.inputIds.shape;
-          const rc = read(() => tf.sum(tf.reshape(retainPart.weights, [b, s]), 1));
-          examples = rc.filter((c) => c > 0).length;
-        }
-        return examples;
+        return (examples ??= rowCounts().filter((c) => c > 0).length);
       },
-      gradients: () => (retainTokens > 0 ? gradientsOf(retainNll(retainPart, retainTokens), params) : zerosFor(params)),
+      gradients: () => (retainTokens() > 0 ? gradientsOf(retainNll(retainPart(), retainTokens()), params) : zerosFor(params)),
       perSampleGradients: () => {
         const rows = rowParts();
         try {
@@ -266,27 +273,31 @@ export function createCurvatureProbe(options: CurvatureProbeOptions): Disposable
         }
       },
       hessianVectorProduct: (v) =>
-        retainTokens > 0 ? finiteDifferenceHvp(retainNll(retainPart, retainTokens), params, v, fdScale, norm()) : zerosFor(params),
+        retainTokens() > 0 ? finiteDifferenceHvp(retainNll(retainPart(), retainTokens()), params, v, fdScale, norm()) : zerosFor(params),
     };
   }
 
   return {
-    batchTokens,
+    get batchTokens() {
+      return batchTokens();
+    },
     retain,
     sampledLabelGrads(seed: number): TensorMap {
-      if (batchTokens === 0) return zerosFor(params);
+      const total = batchTokens();
+      if (total === 0) return zerosFor(params);
       return gradientsOf(() => {
-        const terms = lmParts.map((part, i) => {
+        const terms = prep().parts.map((part, i) => {
           const logits = flatLogits(model, part.batch);
           return weightedCrossEntropy(logits, (x) => sampler(x, (seed + 7919 * i) >>> 0), part.weights);
         });
-        return tf.div(terms.length === 1 ? terms[0] : tf.addN(terms), batchTokens) as Scalar;
+        return tf.div(terms.length === 1 ? terms[0] : tf.addN(terms), total) as Scalar;
       }, params);
     },
     hessianVectorProduct: (v) => finiteDifferenceHvp(objectiveLoss, params, v, fdScale, norm()),
     lossValue: () => read(objectiveLoss)[0],
     dispose() {
-      for (const p of lmParts) tf.dispose([p.labels, p.weights]);
+      if (prepared) for (const p of prepared.parts) tf.dispose([p.labels, p.weights]);
+      prepared = undefined;
     },
   };
 }
