@@ -9,7 +9,7 @@
 //     results.md and an HTML report.
 // Each run is `node packages/cli/dist/bin.js <command> --config <yaml>` in its own process and its own run folder
 // under bench/quality/runs/ (git-ignored); a finished run (summary.json present) is skipped, so the script resumes.
-// Usage: pnpm build && node bench/quality/run.mjs [--plan quick|full] [--seeds 1] [--only npo]
+// Usage: pnpm build && node bench/quality/run.mjs [--plan quick|full] [--seeds 1] [--only npo] [--backend native|wasm]
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
@@ -31,7 +31,7 @@ const seeds = Array.from({ length: Number(args.seeds ?? 1) }, (_, i) => i);
 // ~40-minute budget on 2 cores for fine-tuning two models plus ~40 unlearning runs with evaluation.
 const PLANS = {
   quick: { forgetAuthors: 1, retainAuthors: 4, finetuneEpochs: 10, unlearnEpochs: 2, evalItems: 20 },
-  full: { forgetAuthors: 2, retainAuthors: 8, finetuneEpochs: 20, unlearnEpochs: 5, evalItems: 40 },
+  full: { forgetAuthors: 2, retainAuthors: 8, finetuneEpochs: 20, unlearnEpochs: 3, evalItems: 40 },
 };
 const plan = PLANS[planName];
 if (!plan) throw new Error(`--plan: "${planName}" is not one of ${Object.keys(PLANS).join(', ')}`);
@@ -39,10 +39,11 @@ if (!plan) throw new Error(`--plan: "${planName}" is not one of ${Object.keys(PL
 const runsDir = path.join(here, 'runs', planName);
 const data = {
   dir: path.join(shared, 'data/tofu'), forget: 'forget10', retain: 'retain90', holdout: 'holdout10',
-  forgetAuthors: plan.forgetAuthors, retainAuthors: plan.retainAuthors, maxLength: 96,
+  forgetAuthors: plan.forgetAuthors, retainAuthors: plan.retainAuthors, maxLength: 208, // stories260K tokens: TOFU QA median 159, p90 206
 };
 const evalCfg = { maxItems: plan.evalItems, maxNewTokens: 32 };
-const base = { backend: 'wasm', out: runsDir, data, log: { quiet: true } };
+// native (the project's Node-API backend) when built: ~2× wasm on these shapes (bench/speed/results.md)
+const base = { backend: args.backend ?? 'native', out: runsDir, data, log: { quiet: true } };
 
 const LR_GRID = { adamw: [1e-4, 1e-3], sophia: [1e-4, 1e-3], influence: [1, 10] };
 const OBJECTIVES = ['ga', 'graddiff', 'npo', 'idk'];
