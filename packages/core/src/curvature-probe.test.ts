@@ -22,7 +22,7 @@ describe('finiteDifferenceHvp', () => {
     const bVec = Array.from({ length: n }, (_, i) => 0.1 * i - 0.2);
     const W = tf.tidy(() => tf.variable(tf.tensor2d([[0.5, -1.2], [0.3, 2.0]]), true, 'quad/W'));
     const u = tf.tidy(() => tf.variable(tf.tensor1d([0.7, -0.1, 1.5]), true, 'quad/u'));
-    const params: ParamMap = new Map([['W', W], ['u', u]]);
+    const params: ParamMap = new Map<string, tf.Variable>([['W', W], ['u', u]]);
     const Wbefore = W.dataSync().slice();
     const At = tf.tensor2d(A);
     const bt = tf.tensor1d(bVec);

@@ -32,7 +32,7 @@ describe('schedules (Hugging Face semantics)', () => {
 describe('clipByGlobalNorm', () => {
   it('scales all gradients by maxNorm/‖g‖ when the global norm is larger, and copies them otherwise', () => {
     const before = tf.memory().numTensors;
-    const grads = new Map([['a', tf.tensor1d([3, 0])], ['b', tf.tensor2d([[0, 4]])]]); // ‖g‖ = 5
+    const grads = new Map<string, tf.Tensor>([['a', tf.tensor1d([3, 0])], ['b', tf.tensor2d([[0, 4]])]]); // ‖g‖ = 5
     expect(globalNorm(grads)).toBeCloseTo(5, 6);
     const clipped = clipByGlobalNorm(grads, 1);
     expect(clipped.norm).toBeCloseTo(5, 6);

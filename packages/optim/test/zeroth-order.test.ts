@@ -21,7 +21,7 @@ function quadratic() {
   const b = Array.from({ length: n }, (_, i) => 0.3 * Math.sin(i + 1));
   const W = tf.tidy(() => tf.variable(tf.tensor2d([[0.5, -1, 0.2], [1.5, 0.3, -0.7]]), true, `zq/W${Math.random()}`));
   const u = tf.tidy(() => tf.variable(tf.tensor1d([0.1, -0.4, 0.9, 2.0]), true, `zq/u${Math.random()}`));
-  const params: ParamMap = new Map([['W', W], ['u', u]]);
+  const params: ParamMap = new Map<string, tf.Variable>([['W', W], ['u', u]]);
   const theta = () => [...W.dataSync(), ...u.dataSync()];
   const lossValue = () => {
     const t = theta();
