@@ -242,6 +242,7 @@ describe('Trainer', () => {
     expect(() => new Trainer({ ...base })).toThrow('Trainer: give exactly one of `steps` and `epochs`');
     expect(() => new Trainer({ ...base, steps: 0 })).toThrow('Trainer: steps must be a positive integer, got 0');
     expect(() => new Trainer({ ...base, data: () => base.data[0], epochs: 1 })).toThrow(/epochs` needs iterable data/);
+    expect(() => new Trainer({ ...base, steps: 1, checkpoint: { io: memoryCheckpointIO(), every: 1, keep: 0 } })).toThrow('Trainer: checkpoint.keep must be a positive integer, got 0');
     await expect(new Trainer({ ...base, steps: 2 }).run()).rejects.toThrow('Trainer: data yielded no batches in epoch 0');
     const data = batches();
     await expect(new Trainer({ ...base, objective: { ...toyGA, needs: { alternate: true } }, data, steps: 1 }).run())

@@ -131,6 +131,8 @@ export class Trainer {
     if (options.checkpoint && !(Number.isInteger(options.checkpoint.every) && options.checkpoint.every > 0)) {
       throw new Error(`Trainer: checkpoint.every must be a positive integer, got ${options.checkpoint.every}`);
     }
+    const keep = options.checkpoint?.keep;
+    if (keep !== undefined && !(Number.isInteger(keep) && keep > 0)) throw new Error(`Trainer: checkpoint.keep must be a positive integer, got ${keep}`);
     this.o = options;
   }
 
