@@ -5,21 +5,10 @@ import { z } from 'zod';
 import { rankedParams } from './loss-gradients.js';
 import { parseOptions } from './options.js';
 import { scoredMaskBuilder, type ScoredMaskBuilder } from './score-mask.js';
+import { mulberry32 } from '@unlearn/core';
 
 export const randomOptions = z.object({ seed: z.number().int().default(0) }).strict();
 export type RandomOptions = z.input<typeof randomOptions>;
-
-/** mulberry32: a small seedable PRNG giving uniform [0, 1) floats. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function random(options: RandomOptions = {}): ScoredMaskBuilder {
   const { seed } = parseOptions('random', randomOptions, options);

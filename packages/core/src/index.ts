@@ -10,3 +10,5 @@ export {
 export type { CurvatureProbeOptions, DisposableCurvatureProbe, LabelSampler } from './curvature-probe.js';
 export { memoryCheckpointIO, directoryCheckpointIO, encodeTensors, decodeTensors } from './checkpoint.js';
 export type { CheckpointIO } from './checkpoint.js';
+export { seededRandom, deriveSeed, mulberry32 } from './seeded-random.js';
+export type { SeededRandom } from './seeded-random.js';

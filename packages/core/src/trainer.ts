@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Scalar, Tensor } from '@tensorflow/tfjs-core';
 import { decodeTensors, disposeMaps, encodeTensors } from './checkpoint.js';
+import { seededRandom, type SeededRandom } from './seeded-random.js';
 import type { CheckpointIO } from './checkpoint.js';
 import { createCurvatureProbe } from './curvature-probe.js';
 import type { LabelSampler } from './curvature-probe.js';
@@ -92,15 +93,20 @@ const FORMAT = 'unlearn-checkpoint/1';
 export const checkpointName = (step: number) => `step-${String(step).padStart(6, '0')}`;
 const stepOfName = (name: string) => (/^step-(\d+)$/.exec(name) ? Number(/^step-(\d+)$/.exec(name)![1]) : -1);
 
-/** mulberry32: a small, fast 32-bit PRNG whose whole state is one uint32 (saved in checkpoints). */
+/** The Trainer's random stream (mulberry32): its whole state is one uint32, saved in checkpoints. */
 class Rng {
-  constructor(public state: number) {}
+  private r: SeededRandom;
+  constructor(state: number) {
+    this.r = seededRandom(state);
+  }
+  get state(): number {
+    return this.r.state;
+  }
+  set state(s: number) {
+    this.r = seededRandom(s);
+  }
   nextUint32(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
+    return this.r.uint32();
   }
 }
 

@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { collate, defaultPadTokenId, disposeBatch, padExamples } from './collate.js';
 import { IGNORE_INDEX, encodeQa, type EncodedExample } from './encode-qa.js';
 import { paddingFraction, planBatches } from './length-batching.js';
-import { deriveSeed, seededRandom } from './seeded-random.js';
+import { deriveSeed, seededRandom } from '@unlearn/core';
 import { planTokenBatches } from './token-batches.js';
 import { loadTofuSplit } from './tofu.js';
 import { charTokenizer } from './test-utils/char-tokenizer.js';

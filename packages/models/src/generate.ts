@@ -2,7 +2,7 @@
 // stopping at EOS. With the KV cache (default) the prompt runs once and each new token costs one single-token step.
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor2D } from '@tensorflow/tfjs-core';
-import type { Tokenizer } from '@unlearn/core';
+import { mulberry32, type Tokenizer } from '@unlearn/core';
 import { disposeCache, type KVCache, type TransformerLM } from './transformer.js';
 
 export interface GenerateOptions {
@@ -31,18 +31,6 @@ export interface GenerateResult {
   texts: string[];
   /** New token ids per prompt; ends with the EOS id when generation stopped there. */
   tokens: number[][];
-}
-
-/** mulberry32: a small, fast, seedable PRNG giving floats in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function argmax(row: Float32Array): number {

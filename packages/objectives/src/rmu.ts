@@ -10,7 +10,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Scalar, Tensor2D, Tensor3D } from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import type { CausalLM, Objective, TokenBatch } from '@unlearn/core';
+import { mulberry32, type CausalLM, type Objective, type TokenBatch } from '@unlearn/core';
 import { defineObjective } from './define-objective.js';
 import { detach } from './detach.js';
 import { parseOptions } from './options.js';
@@ -35,18 +35,6 @@ export const rmuOptions = z
   })
   .strict();
 export type RmuOptions = z.input<typeof rmuOptions>;
-
-/** mulberry32: a small, fast, seedable PRNG giving uniform [0, 1) floats. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The unit direction u of RMU for hidden size `size`: seeded uniform [0,1) entries, normalised (or `direction`, normalised). */
 export function rmuDirection(size: number, seed = 0, direction?: readonly number[]): Float32Array {

@@ -6,6 +6,10 @@
 export interface SeededRandom {
   /** Uniform float in [0, 1). */
   next(): number;
+  /** Uniform 32-bit unsigned integer. */
+  uint32(): number;
+  /** The whole generator state (one uint32): `seededRandom(r.state)` continues this stream exactly. */
+  readonly state: number;
   /** Uniform integer in [0, n). */
   int(n: number): number;
   /** A uniformly chosen element. */
@@ -39,13 +43,14 @@ export function deriveSeed(seed: number, ...salts: (number | string)[]): number 
 export function seededRandom(seed: number): SeededRandom {
   if (!Number.isFinite(seed)) throw new Error(`seededRandom: seed must be a finite number, got ${seed}`);
   let state = seed >>> 0;
-  const next = (): number => {
+  const uint32 = (): number => {
     state = (state + 0x6d2b79f5) >>> 0;
     let t = state;
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    return (t ^ (t >>> 14)) >>> 0;
   };
+  const next = (): number => uint32() / 4294967296;
   const int = (n: number): number => Math.floor(next() * n);
   const shuffle = <T>(items: readonly T[]): T[] => {
     const out = items.slice();
@@ -57,6 +62,10 @@ export function seededRandom(seed: number): SeededRandom {
   };
   return {
     next,
+    uint32,
+    get state() {
+      return state;
+    },
     int,
     pick: (items) => {
       if (items.length === 0) throw new Error('seededRandom.pick: no items');
@@ -68,4 +77,9 @@ export function seededRandom(seed: number): SeededRandom {
       return shuffle(items).slice(0, count);
     },
   };
+}
+
+/** A function giving uniform floats in [0, 1) from mulberry32 seeded with `seed` (for `Float32Array.from({length}, f)`). */
+export function mulberry32(seed: number): () => number {
+  return seededRandom(seed).next;
 }
