@@ -1,43 +1,15 @@
 #!/usr/bin/env node
 // Full TOFU evaluation of the real stories260K Llama on TOFU forget10 (+ holdout10, retain_perturbed, real_authors,
 // world_facts), on the wasm backend, exactly as tofuSuite runs it. Writes the open-unlearning-layout JSON and a timing
-// summary. Not part of the test suite (it takes minutes). Runs the workspace SOURCES (bundled on the fly with esbuild,
-// the repo's dev dependency), so no package needs building first:
+// summary. Not part of the test suite (it takes minutes). Uses the BUILT packages (run `pnpm build` first):
 //   node packages/metrics/scripts/tofu-stories260k.mjs [--backend wasm] [--limit N] [--max-new-tokens 200] [--retain-logs F]
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { builtinModules, createRequire } from 'node:module';
-import os from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { build } from 'esbuild';
-
-/** Bundles the named exports of workspace packages from their src/ (npm dependencies stay external) and imports them. */
-async function importWorkspace(packagesDir, code) {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'unlearn-script-'));
-  const outfile = path.join(dir, 'workspace.mjs');
-  try {
-    await build({
-      stdin: { contents: code, resolveDir: packagesDir, loader: 'ts' },
-      bundle: true, platform: 'node', format: 'esm', target: 'node20', outfile, logLevel: 'error',
-      plugins: [{
-        name: 'workspace-sources',
-        setup(b) {
-          b.onResolve({ filter: /^@unlearn\/[a-z-]+$/ }, (a) => ({ path: path.join(packagesDir, a.path.slice('@unlearn/'.length), 'src/index.ts') }));
-          // npm dependencies stay external, pinned to the file Node would load from the importing package
-          b.onResolve({ filter: /^[^./]/ }, (a) => {
-            if (a.path.startsWith('@unlearn/')) return undefined;
-            if (a.path.startsWith('node:') || builtinModules.includes(a.path)) return { path: a.path, external: true };
-            return { path: createRequire(path.join(a.resolveDir, 'index.js')).resolve(a.path), external: true };
-          });
-        },
-      }],
-    });
-    return await import(pathToFileURL(outfile).href);
-  } finally {
-    await rm(dir, { recursive: true, force: true }).catch(() => {});
-  }
-}
+import { initBackend } from '@unlearn/tensors';
+import { loadModel, loadTokenizer } from '@unlearn/models';
+import { loadTofuSuiteData, tofuSuite } from '@unlearn/metrics';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const shared = path.resolve(here, '../../../../shared');
@@ -51,12 +23,6 @@ const { values } = parseArgs({
   },
 });
 
-const { initBackend, loadModel, loadTokenizer, loadTofuSuiteData, tofuSuite } = await importWorkspace(
-  path.resolve(here, '../..'),
-  `export { initBackend } from '@unlearn/tensors';
-   export { loadModel, loadTokenizer } from '@unlearn/models';
-   export { loadTofuSuiteData, tofuSuite } from '@unlearn/metrics';`,
-);
 
 const t0 = performance.now();
 const backend = await initBackend(values.backend);
