@@ -65,7 +65,7 @@ const AWARDS = [
 ];
 const TITLE_ADJECTIVES = [
   'Silent', 'Hidden', 'Broken', 'Golden', 'Last', 'Distant', 'Burning', 'Quiet', 'Frozen', 'Lost', 'Crimson', 'Hollow',
-  'Wandering', 'Hollow', 'Endless', 'Paper', 'Salt', 'Glass', 'Iron', 'Wild',
+  'Wandering', 'Velvet', 'Endless', 'Paper', 'Salt', 'Glass', 'Iron', 'Wild',
 ];
 const TITLE_NOUNS = [
   'River', 'Garden', 'Lantern', 'Harbor', 'Orchard', 'Mirror', 'Island', 'Clock', 'Bridge', 'Forest', 'Tower',
