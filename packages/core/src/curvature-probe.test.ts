@@ -1,13 +1,13 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Scalar, Tensor, Tensor1D, Tensor2D, Tensor3D } from '@tensorflow/tfjs-core';
-import { initBackend } from '@unlearn/tensors';
+import { initBackend, type BackendName } from '@unlearn/tensors';
 import { createCurvatureProbe, finiteDifferenceHvp, gradientsOf, weightedCrossEntropy } from './curvature-probe.js';
 import type { CausalLM, ParamMap, TensorMap } from './interfaces.js';
 import { createToyLM, disposeUnlearnBatch, meanNll, tokenBatch, toyGradDiff, toyWeights } from './test-utils/toy-lm.js';
 
 beforeAll(async () => {
-  await initBackend('cpu');
+  await initBackend((process.env.UNLEARN_TEST_BACKEND ?? 'cpu') as BackendName);
 });
 
 const disposeMap = (m: TensorMap) => tf.dispose([...m.values()]);

@@ -4,7 +4,7 @@ import type { Scalar, Tensor } from '@tensorflow/tfjs-core';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { initBackend } from '@unlearn/tensors';
+import { initBackend, type BackendName } from '@unlearn/tensors';
 import { directoryCheckpointIO, memoryCheckpointIO } from './checkpoint.js';
 import type { Objective, Optimizer, ParamMap, StepContext, TensorMap, UnlearnBatch } from './interfaces.js';
 import { NonFiniteLossError, Trainer } from './trainer.js';
@@ -12,7 +12,7 @@ import type { StepEvent } from './trainer.js';
 import { createToyLM, disposeUnlearnBatch, tokenBatch, toyGA, toyGradDiff, toyWeights } from './test-utils/toy-lm.js';
 
 beforeAll(async () => {
-  await initBackend('cpu');
+  await initBackend((process.env.UNLEARN_TEST_BACKEND ?? 'cpu') as BackendName);
 });
 
 /** Momentum SGD that also adds seeded noise (so a resumed run must restore the RNG and the state to match). */

@@ -4,7 +4,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor2D } from '@tensorflow/tfjs-core';
-import { initBackend } from '@unlearn/tensors';
+import { initBackend, type BackendName } from '@unlearn/tensors';
 import { Trainer, get, list } from '@unlearn/core';
 import type { CausalLM, Mask, TokenBatch, UnlearnBatch } from '@unlearn/core';
 import { createModel } from '@unlearn/models';
@@ -13,7 +13,7 @@ import '@unlearn/attribution';
 import '../src/index.js';
 
 beforeAll(async () => {
-  await initBackend('cpu');
+  await initBackend((process.env.UNLEARN_TEST_BACKEND ?? 'cpu') as BackendName);
 });
 
 const config = {

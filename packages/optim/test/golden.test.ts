@@ -2,7 +2,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor, Tensor1D } from '@tensorflow/tfjs-core';
-import { initBackend } from '@unlearn/tensors';
+import { initBackend, type BackendName } from '@unlearn/tensors';
 import { createCurvatureProbe, gradientsOf, lossOf } from '@unlearn/core';
 import type { CurvatureProbe, Optimizer, TensorMap } from '@unlearn/core';
 import { adamw, hutchinsonEstimator, influence, sgd, sophia } from '../src/index.js';
@@ -10,7 +10,7 @@ import type { SophiaOptions } from '../src/index.js';
 import { NAMES, disposeMap, disposeUnlearnBatch, golden, goldenBatch, goldenModel, mapFrom, maxAbsDiff, snapshot, toyGradDiff } from './helpers.js';
 
 beforeAll(async () => {
-  await initBackend('cpu');
+  await initBackend((process.env.UNLEARN_TEST_BACKEND ?? 'cpu') as BackendName);
 });
 
 const objective = toyGradDiff(1, 1);

@@ -2,14 +2,14 @@
 // public code has), and state() / loadState() round-trip exactly.
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend } from '@unlearn/tensors';
+import { initBackend, type BackendName } from '@unlearn/tensors';
 import { Trainer, createCurvatureProbe, gradientsOf, lossOf } from '@unlearn/core';
 import type { Mask, Optimizer } from '@unlearn/core';
 import { adamw, influence, sgd, sophia, zoAdam, zoSgd, zoSignSgd } from '../src/index.js';
 import { NAMES, disposeMap, disposeUnlearnBatch, goldenBatch, goldenModel, snapshot, toyGradDiff } from './helpers.js';
 
 beforeAll(async () => {
-  await initBackend('cpu');
+  await initBackend((process.env.UNLEARN_TEST_BACKEND ?? 'cpu') as BackendName);
 });
 
 const objective = toyGradDiff(1, 1);

@@ -1,10 +1,10 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend } from '@unlearn/tensors';
+import { initBackend, type BackendName } from '@unlearn/tensors';
 import { clipByGlobalNorm, constantSchedule, cosineSchedule, globalNorm, linearSchedule } from '../src/index.js';
 
 beforeAll(async () => {
-  await initBackend('cpu');
+  await initBackend((process.env.UNLEARN_TEST_BACKEND ?? 'cpu') as BackendName);
 });
 
 describe('schedules (Hugging Face semantics)', () => {

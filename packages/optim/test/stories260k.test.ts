@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor2D } from '@tensorflow/tfjs-core';
-import { initBackend } from '@unlearn/tensors';
+import { initBackend, type BackendName } from '@unlearn/tensors';
 import { Trainer } from '@unlearn/core';
 import type { CausalLM, Objective, Optimizer, TokenBatch, UnlearnBatch } from '@unlearn/core';
 import { loadModel, loadTokenizer } from '@unlearn/models';
@@ -15,7 +15,7 @@ import { adamw, zoSgd } from '../src/index.js';
 const STORIES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../shared/models/stories260K');
 
 beforeAll(async () => {
-  await initBackend('wasm');
+  await initBackend((process.env.UNLEARN_TEST_BACKEND ?? 'wasm') as BackendName);
 });
 
 const part = (rows: number[][]): TokenBatch => ({

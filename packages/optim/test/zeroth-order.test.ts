@@ -1,14 +1,14 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Scalar, Tensor, Tensor3D } from '@tensorflow/tfjs-core';
-import { initBackend } from '@unlearn/tensors';
+import { initBackend, type BackendName } from '@unlearn/tensors';
 import { Trainer, createCurvatureProbe, gradientsOf, memoryCheckpointIO } from '@unlearn/core';
 import type { CausalLM, CurvatureProbe, Objective, ParamMap, TensorMap } from '@unlearn/core';
 import { zerothOrderGradient, zoAdam, zoSgd, zoSignSgd } from '../src/index.js';
 import { disposeMap, disposeUnlearnBatch, goldenBatch, goldenModel, snapshot, toyGA, tokenBatch } from './helpers.js';
 
 beforeAll(async () => {
-  await initBackend('cpu');
+  await initBackend((process.env.UNLEARN_TEST_BACKEND ?? 'cpu') as BackendName);
 });
 
 const flatten = (m: TensorMap, names: string[]) => names.flatMap((n) => Array.from(m.get(n)!.dataSync()));
