@@ -40,12 +40,17 @@ const runsDir = path.join(here, 'runs', planName);
 const data = {
   dir: path.join(shared, 'data/tofu'), forget: 'forget10', retain: 'retain90', holdout: 'holdout10',
   forgetAuthors: plan.forgetAuthors, retainAuthors: plan.retainAuthors, maxLength: 208, // stories260K tokens: TOFU QA median 159, p90 206
+  // stories260K (TinyStories) knows no real authors or world facts, so model utility — a harmonic mean that includes
+  // their ROUGE — would be 0 for every model. Both the target and the retain-only model are also fine-tuned on them,
+  // standing in for the pretraining knowledge TOFU's Llama-2 brings (the same for every method; see README).
+  extraTrain: ['real_authors', 'world_facts'],
 };
 const evalCfg = { maxItems: plan.evalItems, maxNewTokens: 32 };
 // native (the project's Node-API backend) when built: ~2× wasm on these shapes (bench/speed/results.md)
 const base = { backend: args.backend ?? 'native', out: runsDir, data, log: { quiet: true } };
 
-const LR_GRID = { adamw: [1e-4, 1e-3], sophia: [1e-4, 1e-3], influence: [1, 10] };
+const LR_GRID = { adamw: [1e-4, 3e-4, 1e-3], sophia: [1e-4, 3e-4, 1e-3], influence: [1e-4, 1e-3, 1e-2] };
+const UTILITY_KEPT = 0.75; // a chosen setting must keep ≥ 75% of the target's model utility
 const OBJECTIVES = ['ga', 'graddiff', 'npo', 'idk'];
 const OPTIMIZERS = [
   { key: 'adamw', optimizer: (lr) => ({ name: 'adamw', lr }) , grid: LR_GRID.adamw },
@@ -111,8 +116,8 @@ for (const seed of seeds) {
   }
 }
 
-// Per cell: the learning rate with the best forget quality among runs that keep ≥ 90% of the target's model utility
-// (else the best model utility), averaged over seeds.
+// Per cell: the learning rate with the best forget quality among runs that keep ≥ UTILITY_KEPT of the target's model
+// utility (else the best model utility), averaged over seeds. The full grid is in the second table.
 const targetMU = target.summary.metrics.modelUtility ?? 0;
 const byCell = new Map();
 for (const c of cells.filter((c) => c.summary)) byCell.set(c.cell, [...(byCell.get(c.cell) ?? []), c]);
@@ -125,7 +130,7 @@ for (const [cell, runs] of byCell) {
     const m = (k) => mean(rs.map((r) => r.summary.metrics[k]).filter((v) => typeof v === 'number'));
     return { lr, seeds: rs.length, forgetQuality: m('forgetQuality'), modelUtility: m('modelUtility'), forgetRougeL: m('forgetRougeL'), privleak: m('privleak'), steps: mean(rs.map((r) => r.summary.steps)), seconds: mean(rs.map((r) => r.summary.seconds)) };
   });
-  const keep = options.filter((o) => (o.modelUtility ?? 0) >= 0.9 * targetMU);
+  const keep = options.filter((o) => (o.modelUtility ?? 0) >= UTILITY_KEPT * targetMU);
   const best = keep.length ? keep.sort((a, b) => (b.forgetQuality ?? 0) - (a.forgetQuality ?? 0))[0] : options.sort((a, b) => (b.modelUtility ?? 0) - (a.modelUtility ?? 0))[0];
   table.push({ cell, chosenLr: best.lr, utilityKept: keep.length > 0, ...best, grid: options });
 }
@@ -137,11 +142,19 @@ const md = [
   `Target (fine-tuned ${plan.finetuneEpochs} epochs on forget+retain): forget quality ${fmt(targetFQ)}, model utility ${fmt(targetMU)}. ` +
     `Retain-only model: model utility ${fmt(retain.summary.metrics.modelUtility)}. Unlearning: ${plan.unlearnEpochs} epochs over the forget subset, batch 8; ` +
     `learning-rate grid ${JSON.stringify(LR_GRID)}; seeds ${seeds.join(', ')}; evaluation on ${plan.evalItems} items per split. ` +
-    'Chosen lr per cell: best forget quality among settings keeping ≥ 90% of the target\'s model utility (else best utility).',
+    `Chosen lr per cell: best forget quality among settings keeping ≥ ${UTILITY_KEPT * 100}% of the target's model utility (else best utility).`,
   '',
   '| method | lr | forget quality ↑ | model utility ↑ | forget ROUGE-L ↓ | privleak (→0) | steps | time (s) |',
   '|---|---:|---:|---:|---:|---:|---:|---:|',
-  ...table.map((r) => `| ${r.cell}${r.utilityKept ? '' : ' (utility < 90%)'} | ${r.chosenLr} | ${fmt(r.forgetQuality)} | ${fmt(r.modelUtility)} | ${fmt(r.forgetRougeL)} | ${fmt(r.privleak)} | ${fmt(r.steps)} | ${fmt(r.seconds)} |`),
+  ...table.map((r) => `| ${r.cell}${r.utilityKept ? '' : ` (utility < ${UTILITY_KEPT * 100}%)`} | ${r.chosenLr} | ${fmt(r.forgetQuality)} | ${fmt(r.modelUtility)} | ${fmt(r.forgetRougeL)} | ${fmt(r.privleak)} | ${fmt(r.steps)} | ${fmt(r.seconds)} |`),
+  '',
+  '## Every setting of the grid',
+  '',
+  '| method | lr (influence: α) | forget quality ↑ | model utility ↑ | forget ROUGE-L ↓ | privleak (→0) | steps | time (s) |',
+  '|---|---:|---:|---:|---:|---:|---:|---:|',
+  `| target (before unlearning) | — | ${fmt(targetFQ)} | ${fmt(targetMU)} | ${fmt(target.summary.metrics.forgetRougeL)} | ${fmt(target.summary.metrics.privleak)} | ${target.summary.steps} | ${fmt(target.summary.seconds)} |`,
+  `| retain-only (the goal) | — | — | ${fmt(retain.summary.metrics.modelUtility)} | ${fmt(retain.summary.metrics.forgetRougeL)} | ${fmt(retain.summary.metrics.privleak)} | ${retain.summary.steps} | ${fmt(retain.summary.seconds)} |`,
+  ...table.flatMap((r) => r.grid.sort((a, b) => a.lr - b.lr).map((g) => `| ${r.cell} | ${g.lr} | ${fmt(g.forgetQuality)} | ${fmt(g.modelUtility)} | ${fmt(g.forgetRougeL)} | ${fmt(g.privleak)} | ${fmt(g.steps)} | ${fmt(g.seconds)} |`)),
   '',
 ].join('\n');
 const results = { createdAt: new Date().toISOString(), plan: { name: planName, ...plan }, lrGrid: LR_GRID, seeds, target: target.summary, retainOnly: retain.summary, table, runs: cells.map(({ summary, ...c }) => ({ ...c, metrics: summary?.metrics, steps: summary?.steps, seconds: summary?.seconds })) };
