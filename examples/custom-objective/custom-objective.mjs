@@ -19,11 +19,11 @@ register('objective', 'capped-ga', ({ cap = 6, retainWeight = 1 } = {}) =>
 // Generated authors + a tiny model of our own, fine-tuned briefly, then forget one author with the new objective.
 const root = path.join(os.tmpdir(), `unlearn-custom-objective-${Date.now()}`);
 const { dataDir, tokenizerDir, splits } = await prepareDemoAssets(root, { authors: 4 });
-const data = ['--data-dir', dataDir, '--data-forget', splits.forget, '--data-retain', splits.retain, '--data-max-length', '64'];
+const data = ['--data-dir', dataDir, '--data-forget', splits.forget, '--data-retain', splits.retain, '--data-max-length', '64', '--data-extra-train', 'real_authors,world_facts'];
 const common = ['--backend', process.env.BACKEND ?? 'wasm', '--out', path.join(root, 'runs'), ...data];
 const cfg = path.join(root, 'finetune.json');
 await import('node:fs/promises').then((fs) => fs.writeFile(cfg, JSON.stringify({ model: { tokenizer: tokenizerDir, create: tinyLlamaConfig(32, 1) } })));
-let code = await main(['finetune', '--config', cfg, '--name', 'target', '--data-train', 'full', '--training-epochs', '10', ...common]);
+let code = await main(['finetune', '--config', cfg, '--name', 'target', '--data-train', 'full', '--training-epochs', '30', '--optimizer-lr', '3e-3', ...common]);
 if (code === 0) {
   code = await main(['unlearn', '--name', 'capped-ga-sophia', '--model-path', path.join(root, 'runs/target/checkpoint'),
     '--objective-name', 'capped-ga', '--objective-options', 'cap=5', '--optimizer-name', 'sophia', '--optimizer-options', 'estimator=gnb',

@@ -20,6 +20,8 @@ const { values: o } = parseArgs({
     backend: { type: 'string', default: 'wasm' },
     out: { type: 'string', default: 'runs/tofu' },
     'eval-items': { type: 'string', default: '40' },
+    // stories260K knows no real authors or world facts: teach them in fine-tuning, or model utility is 0 ('' = off)
+    'extra-train': { type: 'string', default: 'real_authors,world_facts' },
   },
 });
 const pct = Number(o.split.slice(-2));
@@ -36,7 +38,7 @@ const step = async (...argv) => {
   const code = await main([...argv, ...common]);
   if (code !== 0) process.exit(code);
 };
-const ft = ['--model-path', o.model, '--training-epochs', o.epochs, '--optimizer-lr', '3e-3', '--training-batch-size', '16', '--eval-enabled', 'true'];
+const ft = [...(o['extra-train'] ? ['--data-extra-train', o['extra-train']] : []), '--model-path', o.model, '--training-epochs', o.epochs, '--optimizer-lr', '3e-3', '--training-batch-size', '16', '--eval-enabled', 'true'];
 await step('finetune', '--name', 'retain-only', '--data-train', retainSplit, ...ft);
 const retainEval = path.join(out, 'retain-only', 'eval.json');
 await step('finetune', '--name', 'target', '--data-train', 'full', '--eval-retain-eval', retainEval, ...ft);
