@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { parseSafetensorsHeader, writeSafetensors } from '@unlearn/tensors';
+import { parseSafetensorsHeader, readSafetensors, writeSafetensors } from '@unlearn/tensors';
 import { promises as fsp } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -125,7 +125,7 @@ describe('saveModel → loadModel', () => {
 describe('bad folders: one-line errors naming file and tensor, nothing left allocated', () => {
   const cases: [string, (dir: string) => Promise<void>, RegExp][] = [
     ['missing config.json', (d) => fsp.rm(path.join(d, 'config.json')), /config\.json: cannot read file \(ENOENT\)/],
-    ['missing weights', (d) => fsp.rm(path.join(d, 'model.safetensors')), /no model\.safetensors or model\.safetensors\.index\.json/],
+    ['missing weights', (d) => fsp.rm(path.join(d, 'model.safetensors')), /: no model\.safetensors and no model\.safetensors\.index\.json in this folder$/],
     ['unsupported model_type', async (d) => {
       const c = JSON.parse(await fsp.readFile(path.join(d, 'config.json'), 'utf8'));
       await fsp.writeFile(path.join(d, 'config.json'), JSON.stringify({ ...c, model_type: 'bert' }));
@@ -159,7 +159,19 @@ describe('bad folders: one-line errors naming file and tensor, nothing left allo
       await fsp.rename(path.join(d, 'model.safetensors'), path.join(d, 'model-00001-of-00002.safetensors'));
       await fsp.writeFile(path.join(d, 'model.safetensors.index.json'), JSON.stringify({ weight_map: {
         'transformer.wte.weight': 'model-00001-of-00002.safetensors', 'transformer.ln_f.bias': 'model-00002-of-00002.safetensors' } }));
-    }, /model\.safetensors\.index\.json: shard model-00002-of-00002\.safetensors \(holding tensor "transformer\.ln_f\.bias"\) does not exist/],
+    }, /model\.safetensors\.index\.json: shard "model-00002-of-00002\.safetensors" \(holding 1 tensor, e\.g\. "transformer\.ln_f\.bias"\) is missing$/],
+    ['sharded: a shape in the second shard disagreeing with config.json', async (d) => {
+      const bias = 'transformer.ln_f.bias';
+      const first = await readSafetensors(path.join(d, 'model.safetensors'));
+      first.tensors.get(bias)!.dispose();
+      first.tensors.delete(bias);
+      await writeSafetensors(path.join(d, 'model-00001-of-00002.safetensors'), first.tensors);
+      first.tensors.forEach((t) => t.dispose());
+      await fsp.rm(path.join(d, 'model.safetensors'));
+      await writeRawSafetensors(path.join(d, 'model-00002-of-00002.safetensors'), { [bias]: { dtype: 'F32', shape: [17] } });
+      const weightMap = Object.fromEntries([...first.tensors.keys()].map((n) => [n, 'model-00001-of-00002.safetensors']));
+      await fsp.writeFile(path.join(d, 'model.safetensors.index.json'), JSON.stringify({ weight_map: { ...weightMap, [bias]: 'model-00002-of-00002.safetensors' } }));
+    }, /model-00002-of-00002\.safetensors: tensor "transformer\.ln_f\.bias" has shape \[17\] but config\.json implies \[16\]$/],
     ['truncated safetensors', async (d) => {
       const bytes = await fsp.readFile(path.join(d, 'model.safetensors'));
       await fsp.writeFile(path.join(d, 'model.safetensors'), bytes.subarray(0, bytes.length - 100));

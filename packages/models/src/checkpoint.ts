@@ -3,10 +3,7 @@
 // so a bad folder fails with one line naming the file and tensor and leaves nothing allocated.
 import * as tf from '@tensorflow/tfjs-core';
 import type { ModelConfig, ParamMap } from '@unlearn/core';
-import {
-  decodeEntry, parseSafetensorsHeader, writeFileAtomic, writeSafetensors,
-  type SafetensorsEntry, type SafetensorsHeader,
-} from '@unlearn/tensors';
+import { openSafetensorsFolder, writeFileAtomic, writeSafetensors, type CheckpointEntry } from '@unlearn/tensors';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import type { ModelFamily } from './family.js';
@@ -64,62 +61,6 @@ export function parseConfig(raw: unknown, file = 'config.json'): ModelConfig {
   return familyOf(raw, file).parseConfig(raw, file);
 }
 
-interface StoredTensor {
-  file: string;
-  bytes: Uint8Array;
-  header: SafetensorsHeader;
-  entry: SafetensorsEntry;
-}
-
-/** Headers of every weight file, by the name the tensor has in the checkpoint. */
-async function readWeightHeaders(dir: string): Promise<{ stored: Map<string, StoredTensor>; source: string }> {
-  const single = path.join(dir, 'model.safetensors');
-  const indexFile = path.join(dir, 'model.safetensors.index.json');
-  let shards: string[];
-  let weightMap: Record<string, string> | null = null;
-  if (await exists(single)) {
-    shards = [single];
-  } else if (await exists(indexFile)) {
-    const index = (await readJson(indexFile)) as { weight_map?: unknown };
-    const map = index?.weight_map;
-    if (typeof map !== 'object' || map === null || Array.isArray(map) || !Object.values(map).every((v) => typeof v === 'string')) {
-      throw new Error(`${indexFile}: weight_map is missing or is not an object of tensor name → shard file`);
-    }
-    weightMap = map as Record<string, string>;
-    shards = [...new Set(Object.values(weightMap))].map((s) => path.join(dir, s));
-    for (const shard of shards) {
-      if (!(await exists(shard))) {
-        const tensor = Object.keys(weightMap).find((k) => path.join(dir, weightMap![k]) === shard);
-        throw new Error(`${indexFile}: shard ${path.basename(shard)} (holding tensor "${tensor}") does not exist`);
-      }
-    }
-  } else {
-    throw new Error(`${dir}: no model.safetensors or model.safetensors.index.json`);
-  }
-  const stored = new Map<string, StoredTensor>();
-  for (const file of shards) {
-    let bytes: Uint8Array;
-    try {
-      bytes = await fsp.readFile(file);
-    } catch (e) {
-      throw new Error(`${file}: cannot read file (${errno(e)})`);
-    }
-    const header = parseSafetensorsHeader(bytes, file);
-    for (const entry of header.entries) {
-      const prior = stored.get(entry.name);
-      if (prior) throw new Error(`${file}: tensor "${entry.name}" is also stored in ${prior.file}`);
-      stored.set(entry.name, { file, bytes, header, entry });
-    }
-  }
-  if (weightMap) {
-    for (const [name, shard] of Object.entries(weightMap)) {
-      const got = stored.get(name);
-      if (!got) throw new Error(`${indexFile}: tensor "${name}" is listed in ${shard} but that file does not hold it`);
-    }
-  }
-  return { stored, source: weightMap ? indexFile : single };
-}
-
 export interface LoadModelOptions {
   /** Make the parameters trainable tf.Variables (default true). */
   trainable?: boolean;
@@ -145,17 +86,17 @@ export async function loadModel(dir: string, options: LoadModelOptions = {}): Pr
     }
   }
 
-  // validate every tensor before allocating any
-  const { stored, source } = await readWeightHeaders(dir);
+  // validate every tensor's header against config.json before allocating any
+  const checkpoint = await openSafetensorsFolder(dir);
   const shapes = family.parameterShapes(config);
-  const chosen = new Map<string, StoredTensor>();
-  for (const [storedName, t] of stored) {
+  const chosen = new Map<string, CheckpointEntry>();
+  for (const [storedName, t] of checkpoint.entries) {
     const name = family.canonicalName(storedName, config);
     if (name === null) continue;
     const want = shapes.get(name);
     if (!want) throw new Error(`${t.file}: unexpected tensor "${storedName}" (not a parameter of this ${config.model_type} config)`);
     if (chosen.has(name)) throw new Error(`${t.file}: tensor "${storedName}" duplicates "${name}"`);
-    const { dtype, shape } = t.entry;
+    const { dtype, shape } = t;
     if (!['F32', 'F16', 'BF16', 'F64'].includes(dtype)) throw new Error(`${t.file}: tensor "${storedName}" has dtype ${dtype}; parameters must be floating point`);
     if (shape.length !== want.length || shape.some((d, i) => d !== want[i])) {
       throw new Error(`${t.file}: tensor "${storedName}" has shape [${shape}] but config.json implies [${want}]`);
@@ -164,21 +105,21 @@ export async function loadModel(dir: string, options: LoadModelOptions = {}): Pr
   }
   for (const [name, want] of shapes) {
     if (!chosen.has(name)) {
-      throw new Error(`${source}: missing tensor "${name}" (config.json implies shape [${want}])`);
+      throw new Error(`${checkpoint.source}: missing tensor "${name}" (config.json implies shape [${want}])`);
     }
   }
 
+  // only the parameters are read (buffers such as GPT-2's causal mask are skipped); floats arrive widened to fp32
+  const loaded = await checkpoint.load([...chosen.values()].map((t) => t.name));
   const trainable = options.trainable ?? true;
   const params: ParamMap = new Map();
   try {
-    for (const name of shapes.keys()) {
-      const t = chosen.get(name)!;
-      const data = decodeEntry(t.bytes, t.header, t.entry, t.file) as Float32Array;
-      params.set(name, tf.tidy(() => tf.variable(tf.tensor(data, t.entry.shape, 'float32'), trainable)));
-    }
+    for (const name of shapes.keys()) params.set(name, tf.variable(loaded.tensors.get(chosen.get(name)!.name)!, trainable));
   } catch (e) {
     for (const v of params.values()) v.dispose();
     throw e;
+  } finally {
+    for (const t of loaded.tensors.values()) t.dispose(); // a variable keeps its own reference to the data
   }
   const model = family.build(config, params);
   if (generationConfig) model.generationConfig = generationConfig;

@@ -7,8 +7,12 @@ export * as paramMath from './param-math.js';
 export type { AnyTensorMap } from './param-math.js';
 export {
   readSafetensors, writeSafetensors, decodeSafetensors, encodeSafetensors, parseSafetensorsHeader, decodeEntry,
-  decodeTensorBytes, writeFileAtomic, SafetensorsError, MAX_HEADER_BYTES,
+  decodeTensorBytes, writeFileAtomic, SafetensorsError, MAX_HEADER_BYTES, readSafetensorsHeader,
 } from './safetensors.js';
-export type { SafetensorsDtype, SafetensorsEntry, SafetensorsHeader, SafetensorsContents } from './safetensors.js';
-export { readSafetensorsFolder, writeSafetensorsFolder } from './safetensors-shards.js';
-export type { CheckpointNames, WriteCheckpointOptions, WrittenCheckpoint } from './safetensors-shards.js';
+export type {
+  SafetensorsDtype, SafetensorsEntry, SafetensorsHeader, SafetensorsContents, ReadSafetensorsOptions,
+} from './safetensors.js';
+export { openSafetensorsFolder, readSafetensorsFolder, writeSafetensorsFolder } from './safetensors-shards.js';
+export type {
+  CheckpointEntry, CheckpointNames, SafetensorsFolder, WriteCheckpointOptions, WrittenCheckpoint,
+} from './safetensors-shards.js';

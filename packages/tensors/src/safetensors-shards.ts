@@ -1,13 +1,15 @@
 // Hugging Face checkpoints as a folder: either one `model.safetensors`, or shards `model-00001-of-0000N.safetensors`
 // listed by `model.safetensors.index.json` = {"metadata": {"total_size": bytes}, "weight_map": {tensor: shard file}}
 // (the layout transformers' save_pretrained(max_shard_size=..) writes and from_pretrained reads).
+// Reading is two-phase: openSafetensorsFolder reads and checks every header (no tensor data), so a caller can
+// validate names, dtypes and shapes against its own expectations before `load` allocates anything.
 import type { Tensor } from '@tensorflow/tfjs-core';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import {
-  SafetensorsError, fail, quote, readSafetensors, storedBytes, writeFileAtomic, writeSafetensors,
+  SafetensorsError, fail, quote, readSafetensors, readSafetensorsHeader, storedBytes, writeFileAtomic, writeSafetensors,
 } from './safetensors.js';
-import type { SafetensorsContents } from './safetensors.js';
+import type { SafetensorsContents, SafetensorsEntry, SafetensorsHeader } from './safetensors.js';
 
 export interface CheckpointNames {
   /** File-name stem: `model` → model.safetensors, model.safetensors.index.json, model-00001-of-00002.safetensors. */
@@ -22,13 +24,34 @@ const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 const exists = async (p: string): Promise<boolean> => fsp.stat(p).then((s) => s.isFile(), () => false);
 
+/** One tensor of a checkpoint as its header describes it, and the file that holds it. */
+export interface CheckpointEntry extends SafetensorsEntry {
+  /** Path of the .safetensors file holding the tensor (the location joined with the shard name). */
+  file: string;
+}
+
+/** A checkpoint whose headers have been read and checked; no tensor is allocated until `load`. */
+export interface SafetensorsFolder {
+  /** The file that lists the tensors: the single .safetensors file, or the index of a sharded checkpoint. */
+  source: string;
+  /** Every tensor by name, in file order (shards in index order, then header order). */
+  entries: ReadonlyMap<string, CheckpointEntry>;
+  /** `__metadata__` of the files, merged. */
+  metadata: Record<string, string>;
+  /**
+   * Reads the named tensors (default: all), one shard at a time, streaming. A name the checkpoint lacks, or a file
+   * whose header changed since it was opened, is an error. All-or-nothing: on error no tensor stays allocated.
+   */
+  load(names?: Iterable<string>): Promise<SafetensorsContents>;
+}
+
 /**
- * Reads a checkpoint: `location` is a `.safetensors` file, a `.safetensors.index.json` file, or a folder holding
+ * Opens a checkpoint: `location` is a `.safetensors` file, a `.safetensors.index.json` file, or a folder holding
  * `model.safetensors` (preferred, as transformers does) or `model.safetensors.index.json` + its shards.
- * Every tensor of the index must be in the shard it names, and every tensor of a shard must be in the index.
- * All-or-nothing: on error no tensor stays allocated.
+ * Reads every header and checks that every tensor of the index is in the shard it names, and every tensor of a shard
+ * is in the index. Reads no tensor data.
  */
-export async function readSafetensorsFolder(location: string, options: CheckpointNames = {}): Promise<SafetensorsContents> {
+export async function openSafetensorsFolder(location: string, options: CheckpointNames = {}): Promise<SafetensorsFolder> {
   const base = options.baseName ?? 'model';
   let stat;
   try {
@@ -36,14 +59,20 @@ export async function readSafetensorsFolder(location: string, options: Checkpoin
   } catch (e) {
     return fail(location, `cannot read checkpoint (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
-  if (stat.isFile()) {
-    return location.endsWith('.json') ? readShardedSafetensors(location) : readSafetensors(location);
-  }
+  if (stat.isFile()) return location.endsWith('.json') ? openSharded(location) : openSingle(location);
   const single = path.join(location, singleName(base));
-  if (await exists(single)) return readSafetensors(single);
+  if (await exists(single)) return openSingle(single);
   const index = path.join(location, indexName(base));
-  if (await exists(index)) return readShardedSafetensors(index);
+  if (await exists(index)) return openSharded(index);
   return fail(location, `no ${singleName(base)} and no ${indexName(base)} in this folder`);
+}
+
+/**
+ * Reads a whole checkpoint (see openSafetensorsFolder for the locations accepted and the checks made) into tf tensors.
+ * All-or-nothing: on error no tensor stays allocated.
+ */
+export async function readSafetensorsFolder(location: string, options: CheckpointNames = {}): Promise<SafetensorsContents> {
+  return (await openSafetensorsFolder(location, options)).load();
 }
 
 /** Parses and checks an index file; returns shard file → tensor names (in index order). */
@@ -77,45 +106,80 @@ async function readIndex(indexFile: string): Promise<Map<string, string[]>> {
   return shards;
 }
 
-async function readShardedSafetensors(indexFile: string): Promise<SafetensorsContents> {
+async function openSingle(file: string): Promise<SafetensorsFolder> {
+  return folderOf(file, [[file, await readSafetensorsHeader(file)]]);
+}
+
+async function openSharded(indexFile: string): Promise<SafetensorsFolder> {
   const dir = path.dirname(indexFile);
   const shards = await readIndex(indexFile);
-  // Check every shard exists before reading any: a missing shard fails fast and allocates nothing.
+  // Check every shard exists before reading any header: a missing shard fails fast.
   for (const [shard, names] of shards) {
     if (!(await exists(path.join(dir, shard)))) {
-      fail(indexFile, `shard ${quote(shard)} (holding ${names.length} tensors, e.g. ${quote(names[0])}) is missing`);
+      fail(indexFile, `shard ${quote(shard)} (holding ${names.length} tensor${names.length === 1 ? '' : 's'}, e.g. ${quote(names[0])}) is missing`);
     }
   }
-  const out: SafetensorsContents = { tensors: new Map(), metadata: Object.create(null) as Record<string, string>, dtypes: new Map() };
-  try {
-    for (const [shard, names] of shards) {
-      const file = path.join(dir, shard);
-      const part = await readSafetensors(file);
-      try {
-        const expected = new Set(names);
-        const missing = names.filter((n) => !part.tensors.has(n));
-        if (missing.length) {
-          fail(file, `${missing.length} tensor(s) listed for this shard in ${path.basename(indexFile)} are missing: ${missing.slice(0, 5).map(quote).join(', ')}`);
-        }
-        const extra = [...part.tensors.keys()].filter((n) => !expected.has(n));
-        if (extra.length) {
-          fail(file, `${extra.length} tensor(s) are not listed for this shard in ${path.basename(indexFile)}: ${extra.slice(0, 5).map(quote).join(', ')}`);
-        }
-      } catch (e) {
-        for (const t of part.tensors.values()) t.dispose();
-        throw e;
-      }
-      for (const [n, t] of part.tensors) {
-        out.tensors.set(n, t);
-        out.dtypes.set(n, part.dtypes.get(n)!);
-      }
-      Object.assign(out.metadata, part.metadata);
+  const headers: [string, SafetensorsHeader][] = [];
+  for (const [shard, names] of shards) {
+    const file = path.join(dir, shard);
+    const header = await readSafetensorsHeader(file);
+    const held = new Set(header.entries.map((e) => e.name));
+    const missing = names.filter((n) => !held.has(n));
+    if (missing.length) {
+      fail(file, `${missing.length} tensor(s) listed for this shard in ${path.basename(indexFile)} are missing: ${missing.slice(0, 5).map(quote).join(', ')}`);
     }
-  } catch (e) {
-    for (const t of out.tensors.values()) t.dispose();
-    throw e;
+    const listed = new Set(names);
+    const extra = [...held].filter((n) => !listed.has(n));
+    if (extra.length) {
+      fail(file, `${extra.length} tensor(s) are not listed for this shard in ${path.basename(indexFile)}: ${extra.slice(0, 5).map(quote).join(', ')}`);
+    }
+    headers.push([file, header]);
   }
-  return out;
+  return folderOf(indexFile, headers);
+}
+
+const sameEntry = (a: SafetensorsEntry, b: SafetensorsEntry) =>
+  a.dtype === b.dtype && a.begin === b.begin && a.end === b.end && a.shape.length === b.shape.length && a.shape.every((d, i) => d === b.shape[i]);
+
+/** The opened checkpoint over checked headers; `files` holds each file once, so a tensor name is in one file only. */
+function folderOf(source: string, files: [string, SafetensorsHeader][]): SafetensorsFolder {
+  const entries = new Map<string, CheckpointEntry>();
+  const metadata = Object.create(null) as Record<string, string>;
+  for (const [file, header] of files) {
+    for (const e of header.entries) entries.set(e.name, { ...e, file });
+    Object.assign(metadata, header.metadata);
+  }
+  const load = async (names?: Iterable<string>): Promise<SafetensorsContents> => {
+    const wanted = names === undefined ? new Set(entries.keys()) : new Set(names);
+    for (const name of wanted) if (!entries.has(name)) fail(source, `no tensor ${quote(name)} in this checkpoint`);
+    const out: SafetensorsContents = { tensors: new Map<string, Tensor>(), metadata: Object.assign(Object.create(null) as Record<string, string>, metadata), dtypes: new Map() };
+    try {
+      for (const [file, opened] of files) {
+        const here = opened.entries.filter((e) => wanted.has(e.name));
+        if (here.length === 0) continue;
+        const part = await readSafetensors(file, {
+          names: here.map((e) => e.name),
+          // What was validated at open time is what gets allocated: a file rewritten in between is refused.
+          check: (header) => {
+            const now = new Map(header.entries.map((e) => [e.name, e]));
+            for (const e of here) {
+              const current = now.get(e.name);
+              if (!current || !sameEntry(e, current)) fail(file, `tensor ${quote(e.name)} changed since the checkpoint was opened`);
+            }
+          },
+        });
+        for (const [n, t] of part.tensors) {
+          out.tensors.set(n, t);
+          out.dtypes.set(n, part.dtypes.get(n)!);
+        }
+      }
+    } catch (e) {
+      for (const t of out.tensors.values()) t.dispose();
+      throw e;
+    }
+    return out;
+  };
+  return { source, entries, metadata, load };
 }
 
 export interface WriteCheckpointOptions extends CheckpointNames {

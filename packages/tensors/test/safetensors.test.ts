@@ -7,8 +7,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  SafetensorsError, decodeSafetensors, encodeSafetensors, initBackend, parseSafetensorsHeader, readSafetensors,
-  readSafetensorsFolder, writeSafetensors, writeSafetensorsFolder,
+  SafetensorsError, decodeSafetensors, encodeSafetensors, initBackend, openSafetensorsFolder, parseSafetensorsHeader,
+  readSafetensors, readSafetensorsFolder, readSafetensorsHeader, writeSafetensors, writeSafetensorsFolder,
 } from '../src/index.js';
 import { noLeaks, packageDir, stories260K } from './helpers.js';
 
@@ -258,6 +258,88 @@ describe('sharded checkpoints (model.safetensors.index.json)', () => {
       await expect(readSafetensorsFolder(empty)).rejects.toThrow(`${empty}: no model.safetensors and no model.safetensors.index.json in this folder`);
       await expect(readSafetensorsFolder(path.join(tmp, 'nope'))).rejects.toThrow(`${path.join(tmp, 'nope')}: cannot read checkpoint (ENOENT)`);
       await expect(readSafetensors(path.join(tmp, 'nope.safetensors'))).rejects.toThrow(SafetensorsError);
+    });
+  });
+});
+
+describe('two-phase reading: headers first, tensors on load', () => {
+  let dir: string;
+  let source: Map<string, Tensor>;
+  let raw: Map<string, Uint8Array>;
+  beforeAll(async () => {
+    dir = path.join(tmp, 'two-phase');
+    source = (await readSafetensors(stories260K)).tensors;
+    raw = rawTensorBytes(readFileSync(stories260K));
+    await writeSafetensorsFolder(dir, source, { maxShardBytes: 300_000 });
+  });
+  afterAll(() => disposeAll(source));
+
+  it('readSafetensorsHeader reads the header alone; readSafetensors reads the named tensors or refuses via check', async () => {
+    await noLeaks(async () => {
+      expect(await readSafetensorsHeader(stories260K)).toEqual(parseSafetensorsHeader(readFileSync(stories260K), stories260K));
+      const one = await readSafetensors(stories260K, { names: ['model.norm.weight'] });
+      expect([...one.tensors.keys()]).toEqual(['model.norm.weight']);
+      expect(Buffer.compare(await bytesOf(one.tensors.get('model.norm.weight')!), raw.get('model.norm.weight')!)).toBe(0);
+      disposeAll(one.tensors);
+      await expect(readSafetensors(stories260K, { names: ['model.norm.weight', 'model.nope'] }))
+        .rejects.toThrow(`${stories260K}: no tensor "model.nope" in this file`);
+      const refuse = (h: { entries: unknown[] }) => {
+        throw new SafetensorsError(`refused a file of ${h.entries.length} tensors`);
+      };
+      await expect(readSafetensors(stories260K, { check: refuse })).rejects.toThrow('refused a file of 47 tensors');
+      // A header that runs past the end of the file fails the same way whether only the header or all is read.
+      const truncated = path.join(tmp, 'truncated.safetensors');
+      await fsp.writeFile(truncated, readFileSync(stories260K).subarray(0, 20));
+      const message = `${truncated}: header length `;
+      await expect(readSafetensorsHeader(truncated)).rejects.toThrow(message);
+      await expect(readSafetensors(truncated)).rejects.toThrow(message);
+    });
+  });
+
+  it('open reads every shard header and allocates nothing; load(names) reads only those, bit-exact', async () => {
+    await noLeaks(async () => {
+      const before = tf.memory().numTensors;
+      const folder = await openSafetensorsFolder(dir);
+      expect(tf.memory().numTensors).toBe(before);
+      const indexFile = path.join(dir, 'model.safetensors.index.json');
+      expect(folder.source).toBe(indexFile);
+      const weightMap = JSON.parse(await fsp.readFile(indexFile, 'utf8')).weight_map as Record<string, string>;
+      expect([...folder.entries.keys()].sort()).toEqual([...source.keys()].sort());
+      for (const [name, e] of folder.entries) {
+        expect(e.name).toBe(name);
+        expect(e.file, name).toBe(path.join(dir, weightMap[name]));
+        expect(e.dtype, name).toBe('F32');
+        expect(e.shape, name).toEqual(source.get(name)!.shape);
+      }
+      const names = ['model.norm.weight', 'model.embed_tokens.weight', 'model.layers.2.mlp.up_proj.weight'];
+      expect(new Set(names.map((n) => folder.entries.get(n)!.file)).size).toBe(3); // three different shards
+      const part = await folder.load(names);
+      expect([...part.tensors.keys()].sort()).toEqual([...names].sort());
+      for (const n of names) expect(Buffer.compare(await bytesOf(part.tensors.get(n)!), raw.get(n)!), n).toBe(0);
+      disposeAll(part.tensors);
+      await expect(folder.load(['model.norm.weight', 'model.nope'])).rejects.toThrow(`${indexFile}: no tensor "model.nope" in this checkpoint`);
+      // A single file opens the same way, with itself as the source.
+      const single = await openSafetensorsFolder(stories260K);
+      expect(single.source).toBe(stories260K);
+      expect(single.entries.get('model.layers.0.self_attn.k_proj.weight')).toMatchObject({ file: stories260K, shape: [32, 64] });
+    });
+  });
+
+  it('a shard rewritten between open and load is refused, and tensors read from earlier shards are released', async () => {
+    await noLeaks(async () => {
+      const folder = await openSafetensorsFolder(dir);
+      const last = path.join(dir, 'model-00004-of-00004.safetensors');
+      const rewritten = await readSafetensors(last);
+      const [name, t] = [...rewritten.tensors][0];
+      rewritten.tensors.set(name, tf.reshape(t, [t.size])); // same bytes, another shape
+      await writeSafetensors(last, rewritten.tensors);
+      t.dispose();
+      disposeAll(rewritten.tensors);
+      await expect(folder.load()).rejects.toThrow(`${last}: tensor ${JSON.stringify(name)} changed since the checkpoint was opened`);
+      // Opened afresh, the folder loads (with the new shape).
+      const again = await readSafetensorsFolder(dir);
+      expect(again.tensors.get(name)!.rank).toBe(1);
+      disposeAll(again.tensors);
     });
   });
 });
