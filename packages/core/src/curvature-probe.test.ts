@@ -14,7 +14,7 @@ const disposeMap = (m: TensorMap) => tf.dispose([...m.values()]);
 const arr = (t: Tensor) => Array.from(t.dataSync());
 
 describe('finiteDifferenceHvp', () => {
-  it('equals the analytic A·v on a quadratic and restores the parameters bit-exactly', () => {
+  it('equals the analytic A·v on a quadratic and restores the parameters bit-exactly', async () => {
     const before = tf.memory().numTensors;
     // ℓ(θ) = ½ θᵀAθ + bᵀθ over θ = [vec(W) (2×2); u (3)] — H = A exactly, so only round-off remains.
     const n = 7;
@@ -33,7 +33,7 @@ describe('finiteDifferenceHvp', () => {
     });
     const vW = [[1, -2], [0.5, 0.25]], vu = [3, -1, 0.5];
     const v: TensorMap = new Map<string, Tensor>([['W', tf.tensor2d(vW)], ['u', tf.tensor1d(vu)]]);
-    const hv = finiteDifferenceHvp(loss, params, v);
+    const hv = await finiteDifferenceHvp(loss, params, v);
     const vflat = [...vW.flat(), ...vu];
     const expected = A.map((row) => row.reduce((s, a, j) => s + a * vflat[j], 0));
     const got = [...arr(hv.get('W')!), ...arr(hv.get('u')!)];
@@ -47,13 +47,13 @@ describe('finiteDifferenceHvp', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
-  it('rejects a direction with an unknown name or shape', () => {
+  it('rejects a direction with an unknown name or shape', async () => {
     const W = tf.tidy(() => tf.variable(tf.zeros([2, 2]), true, 'quad/W2'));
     const params: ParamMap = new Map([['W', W]]);
     const v1: TensorMap = new Map([['X', tf.zeros([2, 2])]]);
     const v2: TensorMap = new Map([['W', tf.zeros([3])]]);
-    expect(() => finiteDifferenceHvp(() => tf.sum(W) as Scalar, params, v1)).toThrow(/"X", which is not a parameter/);
-    expect(() => finiteDifferenceHvp(() => tf.sum(W) as Scalar, params, v2)).toThrow(/v\["W"\] has shape \[3\], the parameter \[2,2\]/);
+    await expect(finiteDifferenceHvp(() => tf.sum(W) as Scalar, params, v1)).rejects.toThrow(/"X", which is not a parameter/);
+    await expect(finiteDifferenceHvp(() => tf.sum(W) as Scalar, params, v2)).rejects.toThrow(/v\["W"\] has shape \[3\], the parameter \[2,2\]/);
     tf.dispose([W, ...v1.values(), ...v2.values()]);
   });
 });
@@ -86,7 +86,7 @@ describe('createCurvatureProbe on the toy LM', () => {
   const retainLabels = [[-100, 2, 1, 0, 4], [-100, -100, -100, 2, 1], [-100, -100, -100, -100, -100]];
   const makeBatch = () => ({ forget: tokenBatch(forgetIds, forgetLabels), retain: tokenBatch(retainIds, retainLabels) });
 
-  it('counts loss-bearing tokens, evaluates the loss forward-only, and matches ordinary autodiff for fixed labels', () => {
+  it('counts loss-bearing tokens, evaluates the loss forward-only, and matches ordinary autodiff for fixed labels', async () => {
     const before = tf.memory().numTensors;
     const model = createToyLM(toyWeights(6, 4, 3));
     const batch = makeBatch();
@@ -98,9 +98,9 @@ describe('createCurvatureProbe on the toy LM', () => {
       sampleLabels: (logits) => tf.tensor1d(fixed[call++ % 2].slice(0, logits.shape[0]), 'int32'),
     });
     // forget: labels shifted → row0 [_,3,4,5,∅] = 3 tokens, row1 [3,3,1,∅,∅] = 3; retain: row0 4, row1 2, row2 0 → 15
-    expect(probe.batchTokens).toBe(6 + 6);
+    expect(await probe.batchTokens()).toBe(6 + 6);
     const expectedLoss = tf.tidy(() => (objective.loss(model, batch, { step: 0 }) as { loss: Scalar }).loss.dataSync()[0]);
-    expect(probe.lossValue()).toBeCloseTo(expectedLoss, 6);
+    expect(await probe.lossValue()).toBeCloseTo(expectedLoss, 6);
     // GNB gradient with fixed ŷ = gradient of the mean CE of the model at those labels (ordinary ops)
     const g = probe.sampledLabelGrads(42);
     const refBatch = (ids: number[][], sampled: number[]) =>
@@ -132,8 +132,8 @@ describe('createCurvatureProbe on the toy LM', () => {
     disposeUnlearnBatch({ forget: fbm, retain: rbm });
     // retain curvature: per-example gradients average (token-weighted) to the mean-NLL gradient; the empty row is skipped
     const retain = probe.retain!;
-    expect(retain.examples).toBe(2);
-    const per = retain.perSampleGradients();
+    expect(await retain.examples()).toBe(2);
+    const per = await retain.perSampleGradients();
     expect(per.length).toBe(2);
     const mean = retain.gradients();
     for (const [name, t] of mean) {
@@ -149,7 +149,7 @@ describe('createCurvatureProbe on the toy LM', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
-  it('GNB: E[B·ĝ⊙ĝ] over sampled labels equals the exact Gauss-Newton diagonal (Monte Carlo)', () => {
+  it('GNB: E[B·ĝ⊙ĝ] over sampled labels equals the exact Gauss-Newton diagonal (Monte Carlo)', async () => {
     const before = tf.memory().numTensors;
     // Softmax LM with fixed features: logits_t = W·φ(x_t), W [V, d] the only parameter. GN of the mean CE:
     // G[k,j] = (1/B) Σ_t φ_tj² p_tk (1 − p_tk)  (Jacobian of logits_t[k] w.r.t. W[k,j] is φ_tj).
@@ -171,7 +171,7 @@ describe('createCurvatureProbe on the toy LM', () => {
     const batch = { forget: tokenBatch(ids, ids.map((r) => r.map((x, t) => (t === 2 ? -100 : x)))) };
     const objective = { name: 'nll', needs: {}, loss: () => tf.scalar(0) };
     const probe = createCurvatureProbe({ model, objective, batch, objectiveContext: { step: 0 } });
-    const B = probe.batchTokens;
+    const B = await probe.batchTokens();
     expect(B).toBe(6); // 4 positions per row minus position 1 (label at t=2 ignored)
     // exact GN diagonal from the model's probabilities at loss-bearing positions (t where label t+1 counts)
     const logits = model.forward(batch.forget).logits;

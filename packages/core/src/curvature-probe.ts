@@ -4,6 +4,8 @@
 //  - GNB (Sophia, Liu et al. 2023, Alg. 2): ĝ = ∇ (1/B) Σ_t CE(logits_t, ŷ_t), ŷ_t ~ softmax(logits_t).
 //  - Finite-difference HVP: Hv ≈ (∇ℓ(θ+εv) − ∇ℓ(θ−εv)) / 2ε, central differences (error O(ε²)).
 //  - Retain curvature for influence unlearning: mean-NLL gradient, per-example gradients, FD HVP of the retain NLL.
+// Numbers the host needs (token counts, norms, the loss) are read with `await t.data()`, one download per place and
+// never `dataSync()`: WebGPU in Node has no synchronous readback. Gradients divide by token counts on the device.
 import * as tf from '@tensorflow/tfjs-core';
 import type { Scalar, Tensor, Tensor1D, Tensor2D } from '@tensorflow/tfjs-core';
 import type {
@@ -116,37 +118,45 @@ export function gradientsOf(f: () => Scalar, params: ParamMap): TensorMap {
   return out;
 }
 
-/** Runs `f` in a tidy scope and downloads its (small) result, disposing it. */
-function read(f: () => Tensor): Float32Array | Int32Array {
+/** Runs `f` in a tidy scope and downloads its (small) result asynchronously, disposing it. */
+async function read(f: () => Tensor): Promise<Float32Array | Int32Array> {
   const t = tf.tidy(f);
-  const values = t.dataSync() as Float32Array | Int32Array;
-  t.dispose();
-  return values;
+  try {
+    return (await t.data()) as Float32Array | Int32Array;
+  } finally {
+    t.dispose();
+  }
 }
 
-/** Squared global L2 norm of the tensors of a map, as a number (one download). */
-function squaredNorm(tensors: Iterable<Tensor>): number {
+/** Squared global L2 norm of the tensors of a map, as a scalar tensor (0 for an empty map). Call inside a tidy. */
+function squaredNorm(tensors: Iterable<Tensor>): Tensor {
   const list = [...tensors];
-  if (list.length === 0) return 0;
-  return read(() => tf.addN(list.map((t) => tf.sum(tf.square(t)))))[0];
+  return list.length === 0 ? tf.scalar(0) : tf.addN(list.map((t) => tf.sum(tf.square(t))));
 }
 
 /**
  * Central-difference Hessian-vector product of `lossFn` over `params`: (∇ℓ(θ+εv) − ∇ℓ(θ−εv)) / 2ε with
- * ε = scale·(1 + ‖θ‖)/‖v‖. Parameters are restored to their exact original buffers afterwards.
+ * ε = scale·(1 + ‖θ‖)/‖v‖. Parameters are restored to their exact original buffers afterwards. ‖v‖ (and ‖θ‖ unless
+ * given) come back in one asynchronous download; a bad `v` is rejected before anything is computed.
  */
-export function finiteDifferenceHvp(lossFn: () => Scalar, params: ParamMap, v: TensorMap, scale = DEFAULT_FD_SCALE, thetaNorm?: number): TensorMap {
+export async function finiteDifferenceHvp(lossFn: () => Scalar, params: ParamMap, v: TensorMap, scale = DEFAULT_FD_SCALE, thetaNorm?: number): Promise<TensorMap> {
+  return (await hvpWithNorm(lossFn, params, v, scale, thetaNorm)).hv;
+}
+
+/** {@link finiteDifferenceHvp}, also returning the ‖θ‖ it used (so a caller can cache it: θ does not move within a step). */
+async function hvpWithNorm(lossFn: () => Scalar, params: ParamMap, v: TensorMap, scale: number, thetaNorm: number | undefined): Promise<{ hv: TensorMap; thetaNorm: number }> {
   for (const name of v.keys()) {
     if (!params.has(name)) throw new Error(`hessianVectorProduct: v has "${name}", which is not a parameter being differentiated`);
     const vs = v.get(name)!.shape, ps = params.get(name)!.shape;
     if (vs.join() !== ps.join()) throw new Error(`hessianVectorProduct: v["${name}"] has shape [${vs}], the parameter [${ps}]`);
   }
-  const vNorm = Math.sqrt(squaredNorm(v.values()));
+  const norms = await read(() => tf.stack([squaredNorm(v.values()), thetaNorm === undefined ? squaredNorm(params.values()) : tf.scalar(0)]));
+  const vNorm = Math.sqrt(norms[0]);
+  const theta = thetaNorm ?? Math.sqrt(norms[1]);
   if (vNorm === 0 || !Number.isFinite(vNorm)) {
     if (!Number.isFinite(vNorm)) throw new Error(`hessianVectorProduct: v has a non-finite norm (${vNorm})`);
-    return new Map([...params].map(([name, p]) => [name, tf.zerosLike(p)]));
+    return { hv: new Map([...params].map(([name, p]) => [name, tf.zerosLike(p)])), thetaNorm: theta };
   }
-  const theta = thetaNorm ?? Math.sqrt(squaredNorm(params.values()));
   const eps = (scale * (1 + theta)) / vNorm;
   const originals = new Map<string, Tensor>();
   for (const name of v.keys()) originals.set(name, tf.clone(params.get(name)!)); // shares the buffer: no copy
@@ -167,7 +177,7 @@ export function finiteDifferenceHvp(lossFn: () => Scalar, params: ParamMap, v: T
       out.set(name, tf.tidy(() => tf.div(tf.sub(gp, gm), 2 * eps)));
     }
     tf.dispose([...plus.values(), ...minus.values()]);
-    return out;
+    return { hv: out, thetaNorm: theta };
   } finally {
     for (const [name, orig] of originals) {
       params.get(name)!.assign(orig);
@@ -214,37 +224,44 @@ export function createCurvatureProbe(options: CurvatureProbeOptions): Disposable
   const params = options.params ?? trainableParams(model);
   const fdScale = options.fdScale ?? DEFAULT_FD_SCALE;
   const sampler = options.sampleLabels ?? inverseCdfSampler;
-  // Label tensors and token counts are prepared on first use: an optimizer that asks nothing costs nothing.
-  let prepared: { parts: PreparedPart[]; counts: number[] } | undefined;
-  const prep = () => {
-    if (!prepared) {
-      const parts = [batch.forget, ...(batch.retain ? [batch.retain] : [])].map(preparePart);
-      prepared = { parts, counts: Array.from(read(() => tf.stack(parts.map((p) => tf.sum(p.weights))))) };
-    }
-    return prepared;
+  // Label tensors are prepared on first use and token counts downloaded on first use (once): an optimizer that asks
+  // nothing costs nothing, and gradients divide by the counts on the device (max(count, 1): an empty part is all zeros).
+  let prepared: PreparedPart[] | undefined;
+  // (Never call prep() inside a tidy or gradient scope: the scope would dispose the prepared tensors.)
+  const prep = () => (prepared ??= [batch.forget, ...(batch.retain ? [batch.retain] : [])].map(preparePart));
+  let counts: Promise<number[]> | undefined;
+  const tokenCounts = () => {
+    const parts = prep();
+    return (counts ??= read(() => tf.stack(parts.map((p) => tf.sum(p.weights)))).then((c) => Array.from(c)));
   };
-  const batchTokens = () => prep().counts.reduce((a, b) => a + b, 0);
-  let thetaNorm: number | undefined;
-  const norm = () => (thetaNorm ??= Math.sqrt(squaredNorm(params.values())));
+  let thetaNorm: number | undefined; // ‖θ‖, downloaded with the first HVP's ‖v‖ and reused by later ones
+  const hvp = async (lossFn: () => Scalar, v: TensorMap) => {
+    const r = await hvpWithNorm(lossFn, params, v, fdScale, thetaNorm);
+    thetaNorm = r.thetaNorm;
+    return r.hv;
+  };
   const objectiveLoss = () => lossOf(objective.loss(model, batch, objectiveContext));
 
-  const retainNll = (part: PreparedPart, count: number) => (): Scalar => {
+  /** Mean NLL of a part: Σ w·CE / max(Σ w, 1), the count taken on the device (or given when already on the host). */
+  const meanNllOf = (part: PreparedPart, count?: number) => (): Scalar => {
     const logits = flatLogits(model, part.batch);
-    return tf.div(weightedCrossEntropy(logits, part.labels, part.weights), count);
+    const denominator = count ?? tf.maximum(tf.sum(part.weights), 1);
+    return tf.div(weightedCrossEntropy(logits, part.labels, part.weights), denominator);
   };
 
   let retain: RetainCurvature | undefined;
   if (batch.retain) {
-    const retainPart = () => prep().parts[1];
-    const retainTokens = () => prep().counts[1];
+    const retainPart = () => prep()[1];
+    let rowCountsRead: Promise<Float32Array | Int32Array> | undefined;
     const rowCounts = () => {
-      const [b, s] = retainPart().batch.inputIds.shape;
-      return read(() => tf.sum(tf.reshape(retainPart().weights, [b, s]), 1));
+      const part = retainPart();
+      const [b, s] = part.batch.inputIds.shape;
+      return (rowCountsRead ??= read(() => tf.sum(tf.reshape(part.weights, [b, s]), 1)));
     };
-    const rowParts = (): { part: PreparedPart; count: number }[] => {
+    const rowParts = async (): Promise<{ part: PreparedPart; count: number }[]> => {
       const whole = retainPart();
       const [b, s] = whole.batch.inputIds.shape;
-      const counts = rowCounts();
+      const counts = await rowCounts();
       const rows: { part: PreparedPart; count: number }[] = [];
       for (let r = 0; r < b; r++) {
         if (counts[r] === 0) continue;
@@ -258,50 +275,41 @@ export function createCurvatureProbe(options: CurvatureProbeOptions): Disposable
       }
       return rows;
     };
-    let examples: number | undefined;
     retain = {
-      get examples() {
-        return (examples ??= rowCounts().filter((c) => c > 0).length);
-      },
-      gradients: () => (retainTokens() > 0 ? gradientsOf(retainNll(retainPart(), retainTokens()), params) : zerosFor(params)),
-      perSampleGradients: () => {
-        const rows = rowParts();
+      examples: async () => (await rowCounts()).filter((c) => c > 0).length,
+      gradients: () => gradientsOf(meanNllOf(retainPart()), params),
+      perSampleGradients: async () => {
+        const rows = await rowParts();
         try {
-          return rows.map(({ part, count }) => gradientsOf(retainNll(part, count), params));
+          return rows.map(({ part, count }) => gradientsOf(meanNllOf(part, count), params));
         } finally {
           for (const { part } of rows) tf.dispose([part.batch.inputIds, part.batch.attentionMask, part.batch.labels, part.labels, part.weights]);
         }
       },
-      hessianVectorProduct: (v) =>
-        retainTokens() > 0 ? finiteDifferenceHvp(retainNll(retainPart(), retainTokens()), params, v, fdScale, norm()) : zerosFor(params),
+      hessianVectorProduct: (v) => hvp(meanNllOf(retainPart()), v),
     };
   }
 
   return {
-    get batchTokens() {
-      return batchTokens();
-    },
+    batchTokens: async () => (await tokenCounts()).reduce((a, b) => a + b, 0),
     retain,
     sampledLabelGrads(seed: number): TensorMap {
-      const total = batchTokens();
-      if (total === 0) return zerosFor(params);
+      const parts = prep(); // outside the gradient scope, which disposes what it creates
       return gradientsOf(() => {
-        const terms = prep().parts.map((part, i) => {
+        const terms = parts.map((part, i) => {
           const logits = flatLogits(model, part.batch);
           return weightedCrossEntropy(logits, (x) => sampler(x, (seed + 7919 * i) >>> 0), part.weights);
         });
+        const total = tf.maximum(tf.addN(parts.map((p) => tf.sum(p.weights))), 1);
         return tf.div(terms.length === 1 ? terms[0] : tf.addN(terms), total) as Scalar;
       }, params);
     },
-    hessianVectorProduct: (v) => finiteDifferenceHvp(objectiveLoss, params, v, fdScale, norm()),
-    lossValue: () => read(objectiveLoss)[0],
+    hessianVectorProduct: (v) => hvp(objectiveLoss, v),
+    loss: () => tf.tidy(objectiveLoss),
+    lossValue: async () => (await read(objectiveLoss))[0],
     dispose() {
-      if (prepared) for (const p of prepared.parts) tf.dispose([p.labels, p.weights]);
+      if (prepared) for (const p of prepared) tf.dispose([p.labels, p.weights]);
       prepared = undefined;
     },
   };
-}
-
-function zerosFor(params: ParamMap): TensorMap {
-  return new Map([...params].map(([name, p]) => [name, tf.zerosLike(p)]));
 }

@@ -108,32 +108,39 @@ export interface Objective {
  * computed from FIRST-order gradients or forward passes — TensorFlow.js has no reliable double backprop.
  * Built lazily by the Trainer from the step's batch: nothing is computed until an optimizer asks.
  * Returned maps are owned by the caller (dispose them); every map covers the step's trainable parameters.
+ * Whatever needs a number on the host (a count, a loss, a norm) is asynchronous: backends such as WebGPU in Node have no
+ * synchronous readback, so an implementation downloads with `await tensor.data()`, never `dataSync()`.
  */
 export interface CurvatureProbe {
-  /** Number of loss-bearing tokens in the step's batch, forget and retain parts together (Sophia's B). */
-  readonly batchTokens: number;
+  /** Number of loss-bearing tokens in the step's batch, forget and retain parts together (Sophia's B). One download, cached. */
+  batchTokens(): Promise<number>;
   /**
    * Gauss-Newton-Bartlett (Sophia, Alg. 2): ∇ (1/B)·Σ CE(logits, ŷ) with ŷ ~ softmax(logits) sampled from the model
-   * at every loss-bearing position of the batch; the optimizer forms ĥ = B·ĝ⊙ĝ. Deterministic in `seed`.
+   * at every loss-bearing position of the batch; the optimizer forms ĥ = B·ĝ⊙ĝ. Deterministic in `seed`. No download.
    */
   sampledLabelGrads(seed: number): TensorMap;
   /** Finite-difference Hessian-vector product of the objective: (∇ℓ(θ+εv) − ∇ℓ(θ−εv)) / 2ε; names missing from `v` are 0. */
-  hessianVectorProduct(v: TensorMap): TensorMap;
-  /** The objective's value at the CURRENT parameter values, forward only (no gradient tape): for zeroth-order optimizers. */
-  lossValue(): number;
+  hessianVectorProduct(v: TensorMap): Promise<TensorMap>;
+  /**
+   * The objective's value at the CURRENT parameter values as a scalar tensor (the caller disposes it), forward only and
+   * no download: zeroth-order optimizers evaluate several perturbed points and read them back together.
+   */
+  loss(): Scalar;
+  /** `loss()` read back to the host (one download). */
+  lossValue(): Promise<number>;
   /** The retain set's curvature, for influence unlearning; present when the batch has a retain part. */
   readonly retain?: RetainCurvature;
 }
 
 export interface RetainCurvature {
   /** Number of retain examples (rows of the retain batch that carry loss). */
-  readonly examples: number;
-  /** Gradient of the mean retain NLL (per loss-bearing token). */
+  examples(): Promise<number>;
+  /** Gradient of the mean retain NLL (per loss-bearing token). No download. */
   gradients(): TensorMap;
   /** One gradient of the mean NLL per retain example (per row of the retain batch): for WoodFisher's empirical Fisher. */
-  perSampleGradients(): TensorMap[];
+  perSampleGradients(): Promise<TensorMap[]>;
   /** Finite-difference HVP of the mean retain NLL. */
-  hessianVectorProduct(v: TensorMap): TensorMap;
+  hessianVectorProduct(v: TensorMap): Promise<TensorMap>;
 }
 
 /** 1 = the parameter entry may change, 0 = frozen. Same shapes as the parameters it covers; missing names are frozen entirely. */
@@ -163,21 +170,27 @@ export interface Optimizer {
   readonly name: string;
   /**
    * `false` for zeroth-order optimizers: the Trainer then opens no gradient tape and passes an empty `grads` map;
-   * the optimizer estimates what it needs through `ctx.probe.lossValue()`.
+   * the optimizer estimates what it needs through `ctx.probe.loss()` / `lossValue()`.
    */
   readonly usesGradients?: boolean;
   /**
    * Updates `params` in place. `grads` holds ∇ of the loss to MINIMISE for the parameters that may change (a name
    * missing from `grads` is left alone). Must leave masked-out entries (mask 0) bit-exactly unchanged, state included.
+   * May return a Promise (the Trainer awaits it): an optimizer that reads a number back (a win rate, a norm, a loss)
+   * must do so with `await tensor.data()` — WebGPU in Node has no synchronous readback. The caller keeps `grads` and
+   * `ctx.probe` alive until the returned Promise settles.
    */
-  step(params: ParamMap, grads: TensorMap, ctx: StepContext): StepStats;
+  step(params: ParamMap, grads: TensorMap, ctx: StepContext): StepStats | Promise<StepStats>;
   /**
    * A copy of the optimizer state (the caller disposes it), keyed by `<paramName>/<slot>` (e.g.
    * `model.norm.weight/exp_avg`); scalars under plain names (e.g. `step`). `loadState(state())` restores it exactly.
    */
   state(): TensorMap;
-  /** Replaces the state with copies of `state`'s tensors (the caller keeps ownership of its map). */
-  loadState(state: TensorMap): void;
+  /**
+   * Replaces the state with copies of `state`'s tensors (the caller keeps ownership of its map). May return a Promise
+   * (scalar counters are read back asynchronously); await it before the next `step`.
+   */
+  loadState(state: TensorMap): void | Promise<void>;
   dispose(): void;
 }
 

@@ -212,9 +212,9 @@ describe('Trainer', () => {
     const losses: number[] = [];
     const zo: Optimizer = {
       name: 'zo-spy', usesGradients: false,
-      step: (_p, grads, ctx) => {
+      step: async (_p, grads, ctx) => {
         expect(grads.size).toBe(0);
-        losses.push(ctx.probe!.lossValue());
+        losses.push(await ctx.probe!.lossValue());
         return { loss: losses[losses.length - 1] };
       },
       state: () => new Map(), loadState: () => {}, dispose: () => {},

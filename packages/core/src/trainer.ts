@@ -1,7 +1,9 @@
 // The unlearning loop: batch → objective loss and gradients (tf.variableGrads over the trainable, unmasked
 // parameters) → optional global-norm clipping → Optimizer.step with a lazily built CurvatureProbe and the Mask →
 // step event → periodic atomic checkpoint. Resuming from a checkpoint repeats the uninterrupted run bit for bit
-// (parameters, optimizer state, RNG and step are all restored; the data position is replayed).
+// (parameters, optimizer state, RNG and step are all restored; the data position is replayed). Every host read is
+// asynchronous (`await t.data()`, and the optimizer's step and loadState are awaited), so the loop runs on backends
+// with no synchronous readback (WebGPU in Node).
 import * as tf from '@tensorflow/tfjs-core';
 import type { Scalar, Tensor } from '@tensorflow/tfjs-core';
 import { decodeTensors, disposeMaps, encodeTensors } from './checkpoint.js';
@@ -274,11 +276,11 @@ export class Trainer {
           disposeMaps(grads);
           grads = scaled;
         }
-        stats = optimizer.step(params, grads, { step, lr, probe, mask, seed });
+        stats = await optimizer.step(params, grads, { step, lr, probe, mask, seed });
       } else {
         tokens = (await tokensTensor.data())[0];
-        stats = optimizer.step(params, grads, { step, lr, probe, mask, seed });
-        loss = stats.loss ?? probe.lossValue();
+        stats = await optimizer.step(params, grads, { step, lr, probe, mask, seed });
+        loss = stats.loss ?? (await probe.lossValue());
         if (!Number.isFinite(loss)) {
           throw new NonFiniteLossError(
             `Trainer: step ${step}: loss is ${loss} after a zeroth-order update; ` +
@@ -341,7 +343,7 @@ export class Trainer {
         if (w.shape.join() !== v.shape.join()) throw new Error(`${where}/model.safetensors: "${pname}" has shape [${w.shape}], the model [${v.shape}]`);
       }
       for (const [pname, v] of model.params) v.assign(weights.get(pname)! as Tensor);
-      optimizer.loadState(state);
+      await optimizer.loadState(state);
     } finally {
       disposeMaps(weights, state);
     }

@@ -5,7 +5,8 @@
 // H_r is the empirical Fisher of per-example retain gradients (solver `woodfisher`), or the retain NLL's Hessian via
 // finite-difference HVPs solved by conjugate gradient (`cg`). With a mask the system is solved on the unmasked
 // coordinates only (vectors and HVPs restricted to them), and masked entries stay bit-exact.
-// Each step() performs one full solve: run it for one step (the Optimizer interface keeps it composable).
+// Each step() performs one full solve: run it for one step (the Optimizer interface keeps it composable). Host reads
+// (CG scalars, the WoodFisher system, the update norm) are asynchronous: step() returns a Promise.
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor } from '@tensorflow/tfjs-core';
 import type { Optimizer, ParamMap, StepContext, StepStats, TensorMap } from '@unlearn/core';
@@ -36,7 +37,7 @@ export function influence(options: InfluenceOptions = {}): Optimizer {
   const state = new ParamState('influence', []);
   return {
     name: 'influence',
-    step(params: ParamMap, grads: TensorMap, ctx: StepContext): StepStats {
+    async step(params: ParamMap, grads: TensorMap, ctx: StepContext): Promise<StepStats> {
       const retain = ctx.probe?.retain;
       if (!retain) throw new Error('influence: needs the retain curvature (ctx.probe.retain): give the Trainer batches with a retain part');
       const masks = new Map<string, Tensor | undefined>();
@@ -55,15 +56,15 @@ export function influence(options: InfluenceOptions = {}): Optimizer {
       const stats: StepStats = {};
       try {
         if (o.solver === 'woodfisher') {
-          const perSample = retain.perSampleGradients().map((g) => restrict(g, true));
+          const perSample = (await retain.perSampleGradients()).map((g) => restrict(g, true));
           try {
-            x = woodfisherSolve(v, perSample, o.damping);
+            x = await woodfisherSolve(v, perSample, o.damping);
           } finally {
             perSample.forEach((g) => tf.dispose([...g.values()]));
           }
           stats.examples = perSample.length;
         } else {
-          const result = conjugateGradient((dir) => restrict(retain.hessianVectorProduct(dir), true), v, o.damping, o.maxIterations, o.tolerance);
+          const result = await conjugateGradient(async (dir) => restrict(await retain.hessianVectorProduct(dir), true), v, o.damping, o.maxIterations, o.tolerance);
           x = result.x;
           Object.assign(stats, { iterations: result.iterations, relativeResidual: result.relativeResidual, negativeCurvature: result.negativeCurvature ? 1 : 0 });
         }
@@ -75,10 +76,13 @@ export function influence(options: InfluenceOptions = {}): Optimizer {
         tf.tidy(() => p.assign(keepFrozen(m, tf.sub(p, tf.mul(x.get(name)!, o.scale)), p)));
       }
       const norm = tf.tidy(() => tf.sqrt(tf.addN([...x.values()].map((t) => tf.sum(tf.square(t))))));
-      stats.updateNorm = Math.abs(o.scale) * norm.dataSync()[0];
-      norm.dispose();
       tf.dispose([...x.values()]);
       state.setCounter('step', state.counter('step') + 1);
+      try {
+        stats.updateNorm = Math.abs(o.scale) * (await norm.data())[0];
+      } finally {
+        norm.dispose();
+      }
       return stats;
     },
     state: () => state.toMap(),

@@ -39,13 +39,17 @@ export class ParamState {
     return out;
   }
 
-  load(state: TensorMap): void {
+  /**
+   * Replaces slots and counters with copies of `state`'s. Validates every entry first (nothing changes on a bad map),
+   * then reads the scalar counters back asynchronously, all at once (no dataSync: WebGPU in Node has none).
+   */
+  async load(state: TensorMap): Promise<void> {
     const slots = new Map<string, Tensor>();
-    const counters = new Map<string, number>();
+    const counterTensors = new Map<string, Tensor>();
     for (const [key, t] of state) {
       if (this.counters.has(key)) {
         if (t.size !== 1) throw new Error(`${this.owner}.loadState: "${key}" must be a scalar, got shape [${t.shape}]`);
-        counters.set(key, t.dataSync()[0]);
+        counterTensors.set(key, t);
         continue;
       }
       const cut = key.lastIndexOf('/');
@@ -55,8 +59,9 @@ export class ParamState {
       }
       slots.set(key, t);
     }
+    const counterValues = await Promise.all([...counterTensors.values()].map(async (t) => (await t.data())[0]));
     this.dispose();
-    for (const [k, v] of counters) this.counters.set(k, v);
+    [...counterTensors.keys()].forEach((k, i) => this.counters.set(k, counterValues[i]));
     for (const [k, v] of slots) this.slots.set(k, tf.keep(tf.clone(v)));
   }
 

@@ -20,6 +20,8 @@
 //  - SOUL's SophiaG updates m twice per step (update_exp_avg() and again in the update), i.e. m ← β1²m + (1−β1²)g:
 //    pass betas [β1², β2] to reproduce a SOUL run exactly; we update once.
 // `winRate` (train_sophiag.py's win_rate): the fraction of unmasked entries whose update is NOT clipped (|m| < ρh).
+// Host reads are asynchronous (step() returns a Promise; WebGPU in Node has no synchronous readback): per step, B (the
+// probe's token count, when no `batchSize` is fixed) and the win rate — two small downloads, the update itself none.
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor } from '@tensorflow/tfjs-core';
 import type { CurvatureProbe, Mask, Optimizer, ParamMap, StepContext, StepStats, TensorMap } from '@unlearn/core';
@@ -38,8 +40,8 @@ export interface HessianEstimatorInput {
   batchSize: number;
 }
 
-/** Returns ĥ, a diagonal-Hessian estimate for (at least) every parameter of `grads`; the caller disposes it. */
-export type HessianEstimator = (input: HessianEstimatorInput) => TensorMap;
+/** Returns ĥ, a diagonal-Hessian estimate for (at least) every parameter of `grads`, or a Promise of it; the caller disposes it. */
+export type HessianEstimator = (input: HessianEstimatorInput) => TensorMap | Promise<TensorMap>;
 
 /** GNB (Sophia Alg. 2): ĥ = B·ĝ⊙ĝ with ĝ from labels sampled from the model. */
 export const gnbEstimator: HessianEstimator = ({ probe, seed, batchSize, grads }) => {
@@ -66,7 +68,7 @@ export function rademacher(shape: number[], seed: number): Tensor {
  * masked-out entries, which leaves the estimate unbiased on the others and spends no variance on frozen ones.
  */
 export function hutchinsonEstimator(direction: (name: string, shape: number[], seed: number) => Tensor = (_n, shape, seed) => rademacher(shape, seed)): HessianEstimator {
-  return ({ grads, params, probe, mask, seed }) => {
+  return async ({ grads, params, probe, mask, seed }) => {
     const u: TensorMap = new Map();
     let i = 0;
     for (const name of grads.keys()) {
@@ -76,7 +78,13 @@ export function hutchinsonEstimator(direction: (name: string, shape: number[], s
       u.set(name, m ? tf.tidy(() => tf.mul(raw, m)) : raw);
       if (m) raw.dispose();
     }
-    const hu = probe.hessianVectorProduct(u);
+    let hu: TensorMap;
+    try {
+      hu = await probe.hessianVectorProduct(u);
+    } catch (e) {
+      tf.dispose([...u.values()]);
+      throw e;
+    }
     const out: TensorMap = new Map();
     for (const [name, d] of u) out.set(name, tf.tidy(() => tf.mul(d, hu.get(name)!)));
     tf.dispose([...u.values(), ...hu.values()]);
@@ -111,7 +119,7 @@ export function sophia(options: SophiaOptions = {}): Optimizer {
   const state = new ParamState('sophia', ['exp_avg', 'hessian']);
   return {
     name: 'sophia',
-    step(params: ParamMap, grads: TensorMap, ctx: StepContext): StepStats {
+    async step(params: ParamMap, grads: TensorMap, ctx: StepContext): Promise<StepStats> {
       const eta = ctx.lr ?? o.lr;
       const t = state.counter('step') + 1;
       // the parameters this step may change, with their masks
@@ -125,8 +133,8 @@ export function sophia(options: SophiaOptions = {}): Optimizer {
         const needsProbe = estimatorName !== 'fisher';
         if (needsProbe && !ctx.probe) throw new Error(`sophia: the ${estimatorName} estimator needs ctx.probe (run it through the Trainer or pass a CurvatureProbe)`);
         const liveGrads = new Map([...live.keys()].map((n) => [n, grads.get(n)!]));
-        const batchSize = o.batchSize ?? ctx.probe?.batchTokens ?? 1;
-        hHat = estimate({ params, grads: liveGrads, probe: ctx.probe!, mask: ctx.mask, seed: stepSeed(ctx.seed, state.counter('step')), batchSize });
+        const batchSize = o.batchSize ?? (ctx.probe ? await ctx.probe.batchTokens() : 1);
+        hHat = await estimate({ params, grads: liveGrads, probe: ctx.probe!, mask: ctx.mask, seed: stepSeed(ctx.seed, state.counter('step')), batchSize });
       }
       const wins: Tensor[] = [];
       const counts: Tensor[] = [];
@@ -160,9 +168,13 @@ export function sophia(options: SophiaOptions = {}): Optimizer {
       let winRate = 0;
       if (wins.length) {
         const summary = tf.tidy(() => tf.stack([tf.addN(wins), tf.addN(counts)]));
-        const [won, total] = summary.dataSync();
-        winRate = total > 0 ? won / total : 0;
-        tf.dispose([summary, ...wins, ...counts]);
+        tf.dispose([...wins, ...counts]);
+        try {
+          const [won, total] = await summary.data();
+          winRate = total > 0 ? won / total : 0;
+        } finally {
+          summary.dispose();
+        }
       }
       return { lr: eta, winRate, hessianRefreshed: hHat ? 1 : 0 };
     },

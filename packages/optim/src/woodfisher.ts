@@ -40,8 +40,11 @@ export function choleskySolve(S: Float64Array, b: Float64Array, n: number): Floa
   return x;
 }
 
-/** (F + λI)⁻¹ v for F = (1/N) Σ gᵢgᵢᵀ over `perSample` (each map covering v's names). The caller disposes the result. */
-export function woodfisherSolve(v: TensorMap, perSample: TensorMap[], damping: number): TensorMap {
+/**
+ * (F + λI)⁻¹ v for F = (1/N) Σ gᵢgᵢᵀ over `perSample` (each map covering v's names). The caller disposes the result.
+ * The N(N+1)/2 + N dot products come back in one asynchronous download.
+ */
+export async function woodfisherSolve(v: TensorMap, perSample: TensorMap[], damping: number): Promise<TensorMap> {
   if (!(damping > 0)) throw new Error(`woodfisher: damping must be > 0, got ${damping}`);
   const n = perSample.length;
   if (n === 0) return new Map([...v].map(([name, x]) => [name, tf.div(x, damping)]));
@@ -49,8 +52,13 @@ export function woodfisherSolve(v: TensorMap, perSample: TensorMap[], damping: n
   for (let i = 0; i < n; i++) for (let j = 0; j <= i; j++) scalars.push(dot(perSample[i], perSample[j]));
   for (let i = 0; i < n; i++) scalars.push(dot(perSample[i], v));
   const packed = tf.stack(scalars);
-  const values = packed.dataSync();
-  tf.dispose([packed, ...scalars]);
+  tf.dispose(scalars);
+  let values: Float32Array | Int32Array | Uint8Array;
+  try {
+    values = await packed.data();
+  } finally {
+    packed.dispose();
+  }
   const S = new Float64Array(n * n);
   let at = 0;
   for (let i = 0; i < n; i++) {

@@ -4,9 +4,11 @@
 //   pᵢ = (ℓ(θ + μzᵢ) − ℓ(θ − μzᵢ)) / 2μ                    (two forward passes, no gradient tape)
 //   ĝ = (1/q) Σ pᵢ zᵢ,   E[ĝ] = ∇ℓ + O(μ²),   Var ∝ 1/q.
 // Parameters are moved by assigning θ ± μz and restored by re-assigning their ORIGINAL buffers, so nothing drifts
-// through floating-point round-off (MeZO's in-place +μz −2μz +μz does).
+// through floating-point round-off (MeZO's in-place +μz −2μz +μz does). The 2q losses are evaluated as tensors
+// (ctx.probe.loss()) and read back together in ONE asynchronous download after θ is restored: no dataSync (WebGPU in
+// Node has none), one GPU sync per step instead of 2q, and θ is never left perturbed across an await.
 import * as tf from '@tensorflow/tfjs-core';
-import type { Tensor } from '@tensorflow/tfjs-core';
+import type { Scalar, Tensor } from '@tensorflow/tfjs-core';
 import type { CurvatureProbe, Mask, ParamMap, TensorMap } from '@unlearn/core';
 import { z } from 'zod';
 import { mix32, positive } from './options.js';
@@ -47,35 +49,48 @@ export interface Projections {
   loss: number;
 }
 
-/** Evaluates the q two-point projections at the current θ (2q forward passes) and restores θ exactly. */
-export function projections(params: ParamMap, live: Map<string, Tensor | undefined>, probe: CurvatureProbe, queries: number, mu: number, seed: number): Projections {
+/** Evaluates the q two-point projections at the current θ (2q forward passes, one download) and restores θ exactly. */
+export async function projections(params: ParamMap, live: Map<string, Tensor | undefined>, probe: CurvatureProbe, queries: number, mu: number, seed: number): Promise<Projections> {
   const names = [...live.keys()];
   const originals = new Map(names.map((n) => [n, tf.clone(params.get(n)!)])); // shares buffers: no copy
   const seeds: number[] = [];
-  const projected: number[] = [];
-  let lossSum = 0;
+  const losses: Scalar[] = []; // ℓ₊, ℓ₋ of each query, in order
   const moveTo = (querySeed: number, sign: 1 | -1) => {
     names.forEach((name, j) => {
       const p = params.get(name)!;
       tf.tidy(() => p.assign(tf.add(originals.get(name)!, tf.mul(direction(p.shape, querySeed, j, live.get(name)), sign * mu))));
     });
   };
+  let packed: Tensor;
   try {
     for (let i = 0; i < queries; i++) {
       const s = mix32(seed, i);
       moveTo(s, 1);
-      const plus = probe.lossValue();
+      losses.push(probe.loss());
       moveTo(s, -1);
-      const minus = probe.lossValue();
+      losses.push(probe.loss());
       seeds.push(s);
-      projected.push((plus - minus) / (2 * mu));
-      lossSum += (plus + minus) / 2;
     }
+    packed = tf.stack(losses);
   } finally {
     for (const [name, t] of originals) {
       params.get(name)!.assign(t);
       t.dispose();
     }
+    tf.dispose(losses);
+  }
+  let values: Float32Array | Int32Array | Uint8Array;
+  try {
+    values = await packed.data();
+  } finally {
+    packed.dispose();
+  }
+  const projected: number[] = [];
+  let lossSum = 0;
+  for (let i = 0; i < queries; i++) {
+    const plus = values[2 * i], minus = values[2 * i + 1];
+    projected.push((plus - minus) / (2 * mu));
+    lossSum += (plus + minus) / 2;
   }
   return { seeds, projected, loss: lossSum / queries };
 }
@@ -94,8 +109,8 @@ export function gradientFromProjections(params: ParamMap, live: Map<string, Tens
 }
 
 /** The zeroth-order gradient estimate and loss at the current parameters (for tests and custom optimizers). */
-export function zerothOrderGradient(params: ParamMap, probe: CurvatureProbe, options: { queries?: number; mu?: number; seed: number; mask?: Mask }): { grads: TensorMap; loss: number } {
+export async function zerothOrderGradient(params: ParamMap, probe: CurvatureProbe, options: { queries?: number; mu?: number; seed: number; mask?: Mask }): Promise<{ grads: TensorMap; loss: number }> {
   const live = perturbable('zerothOrderGradient', params, options.mask);
-  const pr = projections(params, live, probe, options.queries ?? 1, options.mu ?? 1e-3, options.seed);
+  const pr = await projections(params, live, probe, options.queries ?? 1, options.mu ?? 1e-3, options.seed);
   return { grads: gradientFromProjections(params, live, pr), loss: pr.loss };
 }

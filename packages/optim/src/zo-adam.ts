@@ -19,12 +19,12 @@ export function zoAdam(options: ZoAdamOptions = {}): Optimizer {
   return {
     name: 'zo-adam',
     usesGradients: false,
-    step(params: ParamMap, _grads: TensorMap, ctx: StepContext): StepStats {
-      if (!ctx.probe) throw new Error('zoAdam: needs ctx.probe.lossValue() (run it through the Trainer)');
+    async step(params: ParamMap, _grads: TensorMap, ctx: StepContext): Promise<StepStats> {
+      if (!ctx.probe) throw new Error('zoAdam: needs ctx.probe.loss() (run it through the Trainer)');
       const eta = ctx.lr ?? o.lr;
       const t = state.counter('step') + 1;
       const live = perturbable('zoAdam', params, ctx.mask);
-      const pr = projections(params, live, ctx.probe, o.queries, o.mu, stepSeed(ctx.seed, t - 1));
+      const pr = await projections(params, live, ctx.probe, o.queries, o.mu, stepSeed(ctx.seed, t - 1));
       const ghat = gradientFromProjections(params, live, pr);
       const bc1 = 1 - b1 ** t;
       const sqrtBc2 = Math.sqrt(1 - b2 ** t);

@@ -17,11 +17,11 @@ export function zoSgd(options: ZoSgdOptions = {}): Optimizer {
   return {
     name: 'zo-sgd',
     usesGradients: false,
-    step(params: ParamMap, _grads: TensorMap, ctx: StepContext): StepStats {
-      if (!ctx.probe) throw new Error('zoSgd: needs ctx.probe.lossValue() (run it through the Trainer)');
+    async step(params: ParamMap, _grads: TensorMap, ctx: StepContext): Promise<StepStats> {
+      if (!ctx.probe) throw new Error('zoSgd: needs ctx.probe.loss() (run it through the Trainer)');
       const eta = ctx.lr ?? o.lr;
       const live = perturbable('zoSgd', params, ctx.mask);
-      const pr = projections(params, live, ctx.probe, o.queries, o.mu, stepSeed(ctx.seed, state.counter('step')));
+      const pr = await projections(params, live, ctx.probe, o.queries, o.mu, stepSeed(ctx.seed, state.counter('step')));
       [...live].forEach(([name, m], j) => {
         const p = params.get(name)!;
         tf.tidy(() => {

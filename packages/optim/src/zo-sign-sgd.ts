@@ -15,11 +15,11 @@ export function zoSignSgd(options: ZoSignSgdOptions = {}): Optimizer {
   return {
     name: 'zo-sign-sgd',
     usesGradients: false,
-    step(params: ParamMap, _grads: TensorMap, ctx: StepContext): StepStats {
-      if (!ctx.probe) throw new Error('zoSignSgd: needs ctx.probe.lossValue() (run it through the Trainer)');
+    async step(params: ParamMap, _grads: TensorMap, ctx: StepContext): Promise<StepStats> {
+      if (!ctx.probe) throw new Error('zoSignSgd: needs ctx.probe.loss() (run it through the Trainer)');
       const eta = ctx.lr ?? o.lr;
       const live = perturbable('zoSignSgd', params, ctx.mask);
-      const pr = projections(params, live, ctx.probe, o.queries, o.mu, stepSeed(ctx.seed, state.counter('step')));
+      const pr = await projections(params, live, ctx.probe, o.queries, o.mu, stepSeed(ctx.seed, state.counter('step')));
       const ghat = gradientFromProjections(params, live, pr);
       for (const [name, m] of live) {
         const p = params.get(name)!;

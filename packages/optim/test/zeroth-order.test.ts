@@ -14,7 +14,7 @@ beforeAll(async () => {
 const flatten = (m: TensorMap, names: string[]) => names.flatMap((n) => Array.from(m.get(n)!.dataSync()));
 const norm = (x: number[]) => Math.hypot(...x);
 
-/** ℓ(θ) = ½ θᵀAθ + bᵀθ over θ = [vec W (2×3), u (4)], as a probe with only lossValue. */
+/** ℓ(θ) = ½ θᵀAθ + bᵀθ over θ = [vec W (2×3), u (4)], as a probe with only loss/lossValue (computed in float64). */
 function quadratic() {
   const n = 10;
   const A = Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => (i === j ? 1 + 0.2 * i : 0.1 * Math.cos(i * j))));
@@ -31,16 +31,16 @@ function quadratic() {
     const t = theta();
     return A.map((row, i) => row.reduce((a, aij, j) => a + aij * t[j], 0) + b[i]);
   };
-  const probe = { batchTokens: 1, lossValue } as unknown as CurvatureProbe;
+  const probe = { loss: () => tf.scalar(lossValue()), lossValue: async () => lossValue() } as unknown as CurvatureProbe;
   return { params, probe, trueGrad, dispose: () => tf.dispose([W, u]) };
 }
 
-function meanAndVariance(params: ParamMap, probe: CurvatureProbe, queries: number, samples: number, seed0: number, mu = 1e-3) {
+async function meanAndVariance(params: ParamMap, probe: CurvatureProbe, queries: number, samples: number, seed0: number, mu = 1e-3) {
   const names = [...params.keys()];
   let mean: number[] | undefined;
   const draws: number[][] = [];
   for (let s = 0; s < samples; s++) {
-    const { grads } = zerothOrderGradient(params, probe, { queries, mu, seed: seed0 + s });
+    const { grads } = await zerothOrderGradient(params, probe, { queries, mu, seed: seed0 + s });
     const g = flatten(grads, names);
     disposeMap(grads);
     draws.push(g);
@@ -51,14 +51,14 @@ function meanAndVariance(params: ParamMap, probe: CurvatureProbe, queries: numbe
 }
 
 describe('zeroth-order gradient estimate (MeZO two-point, Gaussian directions)', () => {
-  it('is unbiased on a quadratic, its variance falls as 1/q, and θ is restored bit-exactly', () => {
+  it('is unbiased on a quadratic, its variance falls as 1/q, and θ is restored bit-exactly', async () => {
     const before = tf.memory().numTensors;
     const q = quadratic();
     const start = snapshot(q.params);
     const g = q.trueGrad();
-    const one = meanAndVariance(q.params, q.probe, 1, 3000, 1);
+    const one = await meanAndVariance(q.params, q.probe, 1, 3000, 1);
     expect(norm(one.mean.map((m, i) => m - g[i])) / norm(g)).toBeLessThan(0.08);
-    const four = meanAndVariance(q.params, q.probe, 4, 600, 50_000);
+    const four = await meanAndVariance(q.params, q.probe, 4, 600, 50_000);
     const ratio = one.variance / four.variance;
     expect(ratio).toBeGreaterThan(3.2);
     expect(ratio).toBeLessThan(4.8);
@@ -67,7 +67,7 @@ describe('zeroth-order gradient estimate (MeZO two-point, Gaussian directions)',
     expect(tf.memory().numTensors).toBe(before);
   });
 
-  it('is unbiased on a tiny softmax model (mean over seeds ≈ the backprop gradient)', () => {
+  it('is unbiased on a tiny softmax model (mean over seeds ≈ the backprop gradient)', async () => {
     const before = tf.memory().numTensors;
     const V = 4, d = 3;
     const phi = tf.tensor2d([[1, 0.5, -0.2], [0.3, -1, 0.8], [-0.6, 0.2, 1.1], [0.9, 0.9, 0.1]]);
@@ -86,7 +86,7 @@ describe('zeroth-order gradient estimate (MeZO two-point, Gaussian directions)',
     const probe = createCurvatureProbe({ model, objective: toyGA, batch, objectiveContext: { step: 0 } });
     const exact = gradientsOf(() => toyGA.loss(model, batch, { step: 0 }) as Scalar, model.params);
     const g = flatten(exact, ['lm_head.weight']);
-    const { mean } = meanAndVariance(model.params, probe, 1, 2500, 7, 1e-2);
+    const { mean } = await meanAndVariance(model.params, probe, 1, 2500, 7, 1e-2);
     const rel = norm(mean.map((m, i) => m - g[i])) / norm(g);
     expect(rel).toBeLessThan(0.12);
     disposeMap(exact);
