@@ -80,7 +80,7 @@ async function timeMode(model: TransformerLM, batch: UnlearnBatch, mode: BenchMo
           get: (_, key) => (real ??= createCurvatureProbe({ model, objective: nll, batch, objectiveContext: { step: i }, params }))[key as keyof CurvatureProbe],
         });
         try {
-          optimizer.step(params, grads, { step: i, probe });
+          await optimizer.step(params, grads, { step: i, probe });
         } finally {
           real?.dispose();
           tf.dispose([...grads.values()]);
