@@ -128,10 +128,18 @@ async function read(f: () => Tensor): Promise<Float32Array | Int32Array> {
   }
 }
 
+/**
+ * Σ of scalar tensors as one scalar (0 for none), by stack + sum. Not tf.addN: tfjs-backend-webgpu 4.22 binds one
+ * storage buffer per AddN input and ignores the device limit (8 by default), so with ≥ 8 inputs its pipeline is
+ * invalid and the whole command batch is silently dropped; stack (concat) splits its inputs to fit. Call inside a tidy.
+ */
+export function sumScalars(scalars: readonly Tensor[]): Tensor {
+  return scalars.length === 0 ? tf.scalar(0) : tf.sum(tf.stack(scalars as Tensor[]));
+}
+
 /** Squared global L2 norm of the tensors of a map, as a scalar tensor (0 for an empty map). Call inside a tidy. */
 function squaredNorm(tensors: Iterable<Tensor>): Tensor {
-  const list = [...tensors];
-  return list.length === 0 ? tf.scalar(0) : tf.addN(list.map((t) => tf.sum(tf.square(t))));
+  return sumScalars([...tensors].map((t) => tf.sum(tf.square(t))));
 }
 
 /**
@@ -300,8 +308,8 @@ export function createCurvatureProbe(options: CurvatureProbeOptions): Disposable
           const logits = flatLogits(model, part.batch);
           return weightedCrossEntropy(logits, (x) => sampler(x, (seed + 7919 * i) >>> 0), part.weights);
         });
-        const total = tf.maximum(tf.addN(parts.map((p) => tf.sum(p.weights))), 1);
-        return tf.div(terms.length === 1 ? terms[0] : tf.addN(terms), total) as Scalar;
+        const total = tf.maximum(sumScalars(parts.map((p) => tf.sum(p.weights))), 1);
+        return tf.div(sumScalars(terms), total) as Scalar;
       }, params);
     },
     hessianVectorProduct: (v) => hvp(objectiveLoss, v),

@@ -9,7 +9,7 @@ import type { Scalar, Tensor } from '@tensorflow/tfjs-core';
 import { decodeTensors, disposeMaps, encodeTensors } from './checkpoint.js';
 import { seededRandom, type SeededRandom } from './seeded-random.js';
 import type { CheckpointIO } from './checkpoint.js';
-import { createCurvatureProbe } from './curvature-probe.js';
+import { createCurvatureProbe, sumScalars } from './curvature-probe.js';
 import type { LabelSampler } from './curvature-probe.js';
 import type {
   CausalLM, LearningRateSchedule, Mask, Objective, ObjectiveContext, Optimizer, ParamMap, StepStats, TensorMap, UnlearnBatch,
@@ -237,7 +237,7 @@ export class Trainer {
     let gradNorm: number | undefined;
     let tokens: number;
     const parts: Record<string, number> = {};
-    const tokensTensor = tf.tidy(() => tf.addN([batch.forget, batch.retain, batch.alternate].filter((p) => !!p).map((p) => tf.sum(tf.cast(p!.attentionMask, 'float32')))));
+    const tokensTensor = tf.tidy(() => sumScalars([batch.forget, batch.retain, batch.alternate].filter((p) => !!p).map((p) => tf.sum(tf.cast(p!.attentionMask, 'float32')))));
     try {
       if (optimizer.usesGradients !== false) {
         const kept: Scalar[] = [];
@@ -253,7 +253,7 @@ export class Trainer {
         }, [...params.values()]);
         for (const [varName, g] of Object.entries(named)) if (g) grads.set(byVarName.get(varName)!, g);
         for (const [name, v] of params) if (!grads.has(name)) grads.set(name, tf.zerosLike(v));
-        const summary = tf.tidy(() => tf.stack([value, ...kept, tf.addN([...grads.values()].map((g) => tf.sum(tf.square(g)))), tokensTensor]));
+        const summary = tf.tidy(() => tf.stack([value, ...kept, sumScalars([...grads.values()].map((g) => tf.sum(tf.square(g)))), tokensTensor]));
         const numbers = await summary.data();
         tf.dispose([summary, value, ...kept]);
         loss = numbers[0];

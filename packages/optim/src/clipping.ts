@@ -3,11 +3,12 @@
 // The norm comes back with one asynchronous download (`await t.data()`: WebGPU in Node has no synchronous readback).
 import * as tf from '@tensorflow/tfjs-core';
 import type { TensorMap } from '@unlearn/core';
+import { sumScalars } from './scalar-sum.js';
 
 /** Global L2 norm of `grads` (one download). */
 export async function globalNorm(grads: TensorMap): Promise<number> {
   if (grads.size === 0) return 0;
-  const t = tf.tidy(() => tf.sqrt(tf.addN([...grads.values()].map((g) => tf.sum(tf.square(g))))));
+  const t = tf.tidy(() => tf.sqrt(sumScalars([...grads.values()].map((g) => tf.sum(tf.square(g))))));
   try {
     return (await t.data())[0];
   } finally {

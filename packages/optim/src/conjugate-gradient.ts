@@ -4,6 +4,7 @@
 // methods do. The scalars of the recurrence (‖v‖, pᵀ(H+λI)p, ‖r‖²) come back with `await t.data()`, one download each.
 import * as tf from '@tensorflow/tfjs-core';
 import type { TensorMap } from '@unlearn/core';
+import { sumScalars } from './scalar-sum.js';
 
 export interface CgResult {
   x: TensorMap;
@@ -26,7 +27,7 @@ async function readScalar(f: () => tf.Tensor): Promise<number> {
     t.dispose();
   }
 }
-const sqNorm = (m: TensorMap) => readScalar(() => tf.addN([...m.values()].map((x) => tf.sum(tf.square(x)))));
+const sqNorm = (m: TensorMap) => readScalar(() => sumScalars([...m.values()].map((x) => tf.sum(tf.square(x)))));
 
 /** Solves (H + λI)x = v given `hvp(p)` = H·p (synchronous or not); the caller disposes `x`. */
 export async function conjugateGradient(
@@ -47,7 +48,7 @@ export async function conjugateGradient(
       disposeMap(hp);
       let pAp: number;
       try {
-        pAp = await readScalar(() => tf.addN([...p].map(([name, t]) => tf.sum(tf.mul(t, apDamped.get(name)!)))));
+        pAp = await readScalar(() => sumScalars([...p].map(([name, t]) => tf.sum(tf.mul(t, apDamped.get(name)!)))));
       } catch (e) {
         disposeMap(apDamped);
         throw e;

@@ -13,6 +13,7 @@ import type { Optimizer, ParamMap, StepContext, StepStats, TensorMap } from '@un
 import { z } from 'zod';
 import { conjugateGradient } from './conjugate-gradient.js';
 import { parseOptions, positive } from './options.js';
+import { sumScalars } from './scalar-sum.js';
 import { keepFrozen, maskOf, ParamState } from './param-state.js';
 import { woodfisherSolve } from './woodfisher.js';
 
@@ -75,7 +76,7 @@ export function influence(options: InfluenceOptions = {}): Optimizer {
         const p = params.get(name)!;
         tf.tidy(() => p.assign(keepFrozen(m, tf.sub(p, tf.mul(x.get(name)!, o.scale)), p)));
       }
-      const norm = tf.tidy(() => tf.sqrt(tf.addN([...x.values()].map((t) => tf.sum(tf.square(t))))));
+      const norm = tf.tidy(() => tf.sqrt(sumScalars([...x.values()].map((t) => tf.sum(tf.square(t))))));
       tf.dispose([...x.values()]);
       state.setCounter('step', state.counter('step') + 1);
       try {

@@ -28,6 +28,7 @@ import type { CurvatureProbe, Mask, Optimizer, ParamMap, StepContext, StepStats,
 import { z } from 'zod';
 import { betas, lr, mix32, nonnegative, parseOptions, positive, stepSeed } from './options.js';
 import { keepFrozen, maskOf, ParamState } from './param-state.js';
+import { sumScalars } from './scalar-sum.js';
 
 /** What an estimator sees: the parameters being updated, their gradients, the step's probe and randomness. */
 export interface HessianEstimatorInput {
@@ -167,7 +168,7 @@ export function sophia(options: SophiaOptions = {}): Optimizer {
       state.setCounter('step', t);
       let winRate = 0;
       if (wins.length) {
-        const summary = tf.tidy(() => tf.stack([tf.addN(wins), tf.addN(counts)]));
+        const summary = tf.tidy(() => tf.stack([sumScalars(wins), sumScalars(counts)]));
         tf.dispose([...wins, ...counts]);
         try {
           const [won, total] = await summary.data();

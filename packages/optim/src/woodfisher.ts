@@ -6,10 +6,11 @@
 // over the parameters, no d×d matrix, numerically the same inverse.
 import * as tf from '@tensorflow/tfjs-core';
 import type { TensorMap } from '@unlearn/core';
+import { sumScalars } from './scalar-sum.js';
 
 /** Σ over parameters of ⟨a, b⟩, as a tensor scalar. */
 function dot(a: TensorMap, b: TensorMap): tf.Scalar {
-  return tf.tidy(() => tf.addN([...a].map(([name, x]) => tf.sum(tf.mul(x, b.get(name)!)))) as tf.Scalar);
+  return tf.tidy(() => sumScalars([...a].map(([name, x]) => tf.sum(tf.mul(x, b.get(name)!)))) as tf.Scalar);
 }
 
 /** Solves S c = b for symmetric positive-definite S (row-major n×n) by Cholesky, in float64. */

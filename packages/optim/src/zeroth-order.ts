@@ -13,6 +13,7 @@ import type { CurvatureProbe, Mask, ParamMap, TensorMap } from '@unlearn/core';
 import { z } from 'zod';
 import { mix32, positive } from './options.js';
 import { maskOf } from './param-state.js';
+import { addAll } from './scalar-sum.js';
 
 export const zerothOrderOptions = {
   /** q: two-point queries per step. */
@@ -102,7 +103,7 @@ export function gradientFromProjections(params: ParamMap, live: Map<string, Tens
     const p = params.get(name)!;
     out.set(name, tf.tidy(() => {
       const terms = pr.seeds.map((s, i) => tf.mul(direction(p.shape, s, j, live.get(name)), pr.projected[i] / pr.seeds.length));
-      return terms.length === 1 ? terms[0] : tf.addN(terms);
+      return addAll(terms);
     }));
   });
   return out;
