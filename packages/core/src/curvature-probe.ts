@@ -34,6 +34,16 @@ export interface CurvatureProbeOptions {
   fdScale?: number;
   /** How GNB draws ŷ from the model's logits (default {@link inverseCdfSampler}). Replace to fix labels in tests. */
   sampleLabels?: LabelSampler;
+  /**
+   * Loss-bearing tokens of the forget part and, when the batch has one, the retain part — when the caller has already
+   * read them back (the Trainer does, with its per-step summary), so `batchTokens()` needs no download of its own.
+   */
+  tokenCounts?: readonly number[];
+}
+
+/** Loss-bearing tokens of a batch part (shifted labels ≠ -100), as a float32 scalar. Call inside a tidy. */
+export function lossTokens(part: TokenBatch): Tensor {
+  return tf.sum(tf.cast(tf.notEqual(shiftLabels(part.labels), IGNORE_INDEX), 'float32'));
 }
 
 /** The loss tensor of an objective's output (its parts are for logging only). */
@@ -237,7 +247,11 @@ export function createCurvatureProbe(options: CurvatureProbeOptions): Disposable
   let prepared: PreparedPart[] | undefined;
   // (Never call prep() inside a tidy or gradient scope: the scope would dispose the prepared tensors.)
   const prep = () => (prepared ??= [batch.forget, ...(batch.retain ? [batch.retain] : [])].map(preparePart));
-  let counts: Promise<number[]> | undefined;
+  const partCount = batch.retain ? 2 : 1;
+  if (options.tokenCounts && options.tokenCounts.length !== partCount) {
+    throw new Error(`createCurvatureProbe: tokenCounts has ${options.tokenCounts.length} entries, the batch ${partCount} loss-bearing parts (forget${batch.retain ? ', retain' : ''})`);
+  }
+  let counts: Promise<number[]> | undefined = options.tokenCounts ? Promise.resolve([...options.tokenCounts]) : undefined;
   const tokenCounts = () => {
     const parts = prep();
     return (counts ??= read(() => tf.stack(parts.map((p) => tf.sum(p.weights)))).then((c) => Array.from(c)));

@@ -236,6 +236,38 @@ describe('Trainer', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  it("hands the probe the step's loss-bearing token count, read with the loss (batchTokens downloads nothing)", async () => {
+    const before = tf.memory().numTensors;
+    const model = createToyLM(toyWeights(6, 4, 8));
+    const data = batches();
+    const seen: { tokens: number; downloads: number; zeroth: boolean }[] = [];
+    const counting = async (ctx: StepContext, zeroth: boolean) => {
+      const data = tf.Tensor.prototype.data;
+      let downloads = 0;
+      tf.Tensor.prototype.data = function (this: Tensor) {
+        downloads++;
+        return data.call(this);
+      } as typeof data;
+      try {
+        seen.push({ tokens: await ctx.probe!.batchTokens(), downloads, zeroth });
+      } finally {
+        tf.Tensor.prototype.data = data;
+      }
+    };
+    const spy = (zeroth: boolean): Optimizer => ({
+      name: 'count-spy', usesGradients: !zeroth,
+      step: async (_p, _g, ctx) => (await counting(ctx, zeroth), { loss: 0 }),
+      state: () => new Map(), loadState: () => {}, dispose: () => {},
+    });
+    for (const zeroth of [false, true]) await new Trainer({ model, objective: toyGA, optimizer: spy(zeroth), data, steps: 3 }).run();
+    // shifted labels ≠ -100: batch 0 forget 3 + 2, retain 3; batches 1 and 2 forget 3 + 3, retain 3
+    expect(seen.map((s) => s.tokens)).toEqual([8, 9, 9, 8, 9, 9]);
+    expect(seen.every((s) => s.downloads === 0)).toBe(true);
+    data.forEach(disposeUnlearnBatch);
+    model.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it('validates its options and batches with one-line errors', async () => {
     const model = createToyLM(toyWeights(6, 4, 8));
     const base = { model, objective: toyGA, optimizer: noisyMomentum(), data: [] as UnlearnBatch[] };

@@ -9,8 +9,8 @@ import type { Scalar, Tensor } from '@tensorflow/tfjs-core';
 import { decodeTensors, disposeMaps, encodeTensors } from './checkpoint.js';
 import { seededRandom, type SeededRandom } from './seeded-random.js';
 import type { CheckpointIO } from './checkpoint.js';
-import { createCurvatureProbe, sumScalars } from './curvature-probe.js';
-import type { LabelSampler } from './curvature-probe.js';
+import { createCurvatureProbe, lossTokens, sumScalars } from './curvature-probe.js';
+import type { DisposableCurvatureProbe, LabelSampler } from './curvature-probe.js';
 import type {
   CausalLM, LearningRateSchedule, Mask, Objective, ObjectiveContext, Optimizer, ParamMap, StepStats, TensorMap, UnlearnBatch,
 } from './interfaces.js';
@@ -229,7 +229,11 @@ export class Trainer {
     const ctx: ObjectiveContext = { step, reference };
     const lr = schedule?.(step);
     const seed = rng.nextUint32();
-    const probe = createCurvatureProbe({ model, objective, batch, objectiveContext: ctx, params, ...this.o.probe });
+    // Built once the step's counts are on the host (with the loss, in one download), so the probe needs none for B.
+    let probe: DisposableCurvatureProbe | undefined;
+    const probeWith = (tokenCounts: number[]) =>
+      (probe = createCurvatureProbe({ model, objective, batch, objectiveContext: ctx, params, ...this.o.probe, tokenCounts }));
+    const lossParts = batch.retain ? [batch.forget, batch.retain] : [batch.forget];
     let grads: TensorMap = new Map();
     const partNames: string[] = [];
     let stats: StepStats;
@@ -237,7 +241,11 @@ export class Trainer {
     let gradNorm: number | undefined;
     let tokens: number;
     const parts: Record<string, number> = {};
-    const tokensTensor = tf.tidy(() => sumScalars([batch.forget, batch.retain, batch.alternate].filter((p) => !!p).map((p) => tf.sum(tf.cast(p!.attentionMask, 'float32')))));
+    // [non-padding tokens of all parts, loss-bearing tokens of forget (, retain)]
+    const counts = tf.tidy(() => tf.stack([
+      sumScalars([batch.forget, batch.retain, batch.alternate].filter((p) => !!p).map((p) => tf.sum(tf.cast(p!.attentionMask, 'float32')))),
+      ...lossParts.map(lossTokens),
+    ]));
     try {
       if (optimizer.usesGradients !== false) {
         const kept: Scalar[] = [];
@@ -253,13 +261,14 @@ export class Trainer {
         }, [...params.values()]);
         for (const [varName, g] of Object.entries(named)) if (g) grads.set(byVarName.get(varName)!, g);
         for (const [name, v] of params) if (!grads.has(name)) grads.set(name, tf.zerosLike(v));
-        const summary = tf.tidy(() => tf.stack([value, ...kept, sumScalars([...grads.values()].map((g) => tf.sum(tf.square(g)))), tokensTensor]));
+        const summary = tf.tidy(() => tf.concat([tf.stack([value, ...kept, sumScalars([...grads.values()].map((g) => tf.sum(tf.square(g))))]), counts]));
         const numbers = await summary.data();
         tf.dispose([summary, value, ...kept]);
         loss = numbers[0];
         partNames.forEach((n, i) => (parts[n] = numbers[1 + i]));
         gradNorm = Math.sqrt(numbers[1 + partNames.length]);
         tokens = numbers[2 + partNames.length];
+        const tokenCounts = Array.from(numbers.subarray(3 + partNames.length));
         if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) {
           const what = !Number.isFinite(loss) ? `loss is ${loss}` : `gradient norm is ${gradNorm} (loss ${loss})`;
           const partText = partNames.length ? ` (${partNames.map((n) => `${n}=${parts[n]}`).join(', ')})` : '';
@@ -276,11 +285,13 @@ export class Trainer {
           disposeMaps(grads);
           grads = scaled;
         }
-        stats = await optimizer.step(params, grads, { step, lr, probe, mask, seed });
+        stats = await optimizer.step(params, grads, { step, lr, probe: probeWith(tokenCounts), mask, seed });
       } else {
-        tokens = (await tokensTensor.data())[0];
-        stats = await optimizer.step(params, grads, { step, lr, probe, mask, seed });
-        loss = stats.loss ?? (await probe.lossValue());
+        const numbers = await counts.data();
+        tokens = numbers[0];
+        const zerothProbe = probeWith(Array.from(numbers.subarray(1)));
+        stats = await optimizer.step(params, grads, { step, lr, probe: zerothProbe, mask, seed });
+        loss = stats.loss ?? (await zerothProbe.lossValue());
         if (!Number.isFinite(loss)) {
           throw new NonFiniteLossError(
             `Trainer: step ${step}: loss is ${loss} after a zeroth-order update; ` +
@@ -291,8 +302,8 @@ export class Trainer {
       }
     } finally {
       disposeMaps(grads);
-      tokensTensor.dispose();
-      probe.dispose();
+      counts.dispose();
+      probe?.dispose();
     }
     const seconds = (performance.now() - t0) / 1000;
     return { step, totalSteps, epoch: pos.epoch, loss, parts, gradNorm, lr, stats, tokens, seconds, tokensPerSecond: tokens / seconds };
