@@ -112,7 +112,10 @@ export interface Objective {
  * synchronous readback, so an implementation downloads with `await tensor.data()`, never `dataSync()`.
  */
 export interface CurvatureProbe {
-  /** Number of loss-bearing tokens in the step's batch, forget and retain parts together (Sophia's B). One download, cached. */
+  /**
+   * Number of loss-bearing tokens in the step's batch, forget and retain parts together (Sophia's B). At most one
+   * download, cached; none when the Trainer built the probe (it passes the counts read with the step's loss).
+   */
   batchTokens(): Promise<number>;
   /**
    * Gauss-Newton-Bartlett (Sophia, Alg. 2): ∇ (1/B)·Σ CE(logits, ŷ) with ŷ ~ softmax(logits) sampled from the model
