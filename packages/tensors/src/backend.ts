@@ -1,6 +1,7 @@
 // Backend bootstrap: one call picks and activates a TensorFlow.js backend and says why.
 import * as tf from '@tensorflow/tfjs-core';
 import './setup.js';
+import { registerChunkedWebgpuAddN } from './webgpu-addn.js';
 
 export type BackendName = 'wasm' | 'cpu' | 'webgpu' | 'native' | 'tensorflow' | 'tensorflow-gpu';
 export type BackendRequest = BackendName | 'auto';
@@ -89,6 +90,7 @@ async function initWebgpu(details: BackendReport['details']): Promise<void> {
     Object.defineProperty(globalThis, 'navigator', { value: { ...(nav ?? {}), gpu }, configurable: true, writable: true });
   }
   await import('@tensorflow/tfjs-backend-webgpu');
+  registerChunkedWebgpuAddN();
   await activate('webgpu');
   Object.assign(details, nodeWebgpuDetails);
   if (!details.adapter) {
