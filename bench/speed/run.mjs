@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Speed benchmark: step time and tokens/s of forward-only, AdamW and each Sophia estimator (gnb, fisher, hutchinson)
+// Speed benchmark: step time and tokens/s of forward-only, AdamW, each Sophia estimator (gnb, fisher, hutchinson) and zo-sgd
 // on every tfjs backend (cpu, wasm, webgpu, native when built), each in its own process (peak RSS per backend), and
 // the same Llama in PyTorch (/usr/bin/python3, bench/speed/llama_torch.py) timed in the same run.
 // Writes bench/speed/results.json and bench/speed/results.md. Needs `pnpm build` first (runs the built CLI).
@@ -15,6 +15,7 @@ const run = promisify(execFile);
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
 const bin = path.join(root, 'packages/cli/dist/bin.js');
+// PyTorch twin modes; the tfjs side also runs zo-sgd (MeZO, forward passes only) for its memory vs AdamW
 const MODES = ['forward', 'adamw', 'sophia-gnb', 'sophia-fisher', 'sophia-hutchinson'];
 
 const args = Object.fromEntries(
@@ -72,8 +73,10 @@ const lines = [
   `Batch ${batch} × ${seq} tokens; ${results.machine.cpus} × ${results.machine.cpu}; Node ${results.machine.node}; PyTorch ${results.torch[0]?.torch} with ${torchThreads} thread(s). ` +
     `Median step time; Sophia modes use k = 1 (a curvature estimate every step). "× torch" = step time ÷ PyTorch's for the same mode. Written by \`node bench/speed/run.mjs\` on ${results.createdAt}.`,
   '',
-  '| engine | mode | step (s) | tokens/s | × torch | × own AdamW | peak RSS (MB) |',
-  '|---|---|---:|---:|---:|---:|---:|',
+  '"step peak (MB)" = tensor memory one step adds at its peak over the model and batch (tf.profile peakBytes, tfjs only): zo-sgd opens no gradient tape.',
+  '',
+  '| engine | mode | step (s) | tokens/s | × torch | × own AdamW | step peak (MB) | process peak RSS (MB) |',
+  '|---|---|---:|---:|---:|---:|---:|---:|',
 ];
 const engines = [
   ...results.tfjs.map((r) => ({ name: `tfjs ${r.backend}`, rows: r.results, rss: r.peakRssMB })),
@@ -83,12 +86,13 @@ for (const e of engines) {
   const adamw = e.rows.find((x) => x.mode === 'adamw')?.meanSeconds;
   for (const x of e.rows) {
     if (x.error) {
-      lines.push(`| ${e.name} | ${x.mode} | failed: ${x.error} | | | | ${Math.round(e.rss)} |`);
+      lines.push(`| ${e.name} | ${x.mode} | failed: ${x.error} | | | | | ${Math.round(e.rss)} |`);
       continue;
     }
     const ratio = torchBy[x.mode] ? (x.meanSeconds / torchBy[x.mode].meanSeconds).toFixed(1) : '—';
     const own = adamw ? (x.meanSeconds / adamw).toFixed(2) : '—';
-    lines.push(`| ${e.name} | ${x.mode} | ${x.meanSeconds.toFixed(3)} | ${Math.round(x.tokensPerSecond)} | ${ratio} | ${own} | ${Math.round(x.peakRssMB ?? e.rss)} |`);
+    const peak = x.stepPeakMB === undefined ? '—' : x.stepPeakMB.toFixed(1);
+    lines.push(`| ${e.name} | ${x.mode} | ${x.meanSeconds.toFixed(3)} | ${Math.round(x.tokensPerSecond)} | ${ratio} | ${own} | ${peak} | ${Math.round(x.peakRssMB ?? e.rss)} |`);
   }
 }
 for (const s of results.skipped) lines.push('', `Skipped ${s.backend}: ${s.why}`);

@@ -10,7 +10,7 @@ import { initBackend, writeFileAtomic } from '@unlearn/tensors';
 import type { CliIO } from '../cli.js';
 import './context.js';
 
-export const BENCH_MODES = ['forward', 'adamw', 'sophia-gnb', 'sophia-fisher', 'sophia-hutchinson'] as const;
+export const BENCH_MODES = ['forward', 'adamw', 'sophia-gnb', 'sophia-fisher', 'sophia-hutchinson', 'zo-sgd'] as const;
 export type BenchMode = (typeof BENCH_MODES)[number];
 
 /** stories260K's architecture (Karpathy's llama2.c, MIT): the default benchmark model, random weights. */
@@ -28,6 +28,8 @@ export interface BenchResult {
   meanSeconds: number;
   tokensPerStep: number;
   tokensPerSecond: number;
+  /** Peak tensor memory one step adds on top of the model and batch (tf.profile's peakBytes − bytes before), MB. */
+  stepPeakMB?: number;
   /** Set when this mode could not run on the backend (the first line of the error). */
   error?: string;
 }
@@ -49,6 +51,8 @@ const nll: Objective = { name: 'nll', needs: {}, loss: (m, b: UnlearnBatch) => b
 function optimizerFor(mode: BenchMode): Optimizer | null {
   if (mode === 'forward') return null;
   if (mode === 'adamw') return get('optimizer', 'adamw')({ lr: 1e-4 });
+  // MeZO two-point estimate, one query: forward passes only, no gradient tape (memory ≈ inference)
+  if (mode === 'zo-sgd') return get('optimizer', 'zo-sgd')({ lr: 1e-4 });
   // k = 1: every step pays for its curvature estimate, so the time is the estimator's full cost
   return get('optimizer', 'sophia')({ lr: 1e-4, estimator: mode.slice('sophia-'.length), k: 1 });
 }
@@ -60,39 +64,48 @@ function gradients(params: ParamMap, f: () => tf.Scalar): TensorMap {
   return new Map([...params.keys()].map((k, i) => [k, grads[vars[i].name]]));
 }
 
-async function timeMode(model: TransformerLM, batch: UnlearnBatch, mode: BenchMode, steps: number, warmup: number): Promise<number[]> {
+async function timeMode(
+  model: TransformerLM, batch: UnlearnBatch, mode: BenchMode, steps: number, warmup: number,
+): Promise<{ times: number[]; stepPeakMB: number }> {
   const params: ParamMap = new Map([...model.params].filter(([, v]) => v.trainable));
   const optimizer = optimizerFor(mode);
   const last = [...params.values()].at(-1)!;
+  const oneStep = async (i: number): Promise<void> => {
+    if (!optimizer) {
+      const loss = tf.tidy(() => nll.loss(model, batch, { step: i }) as tf.Scalar);
+      await loss.data(); // asynchronous read: webgpu in Node has no synchronous readback
+      loss.dispose();
+      return;
+    }
+    // zeroth-order optimizers take no gradients: no tape is opened, as in the Trainer
+    const grads: TensorMap = optimizer.usesGradients === false ? new Map() : gradients(params, () => nll.loss(model, batch, { step: i }) as tf.Scalar);
+    // built on first use, as the Trainer does: AdamW and Sophia-fisher never pay for it
+    let real: ReturnType<typeof createCurvatureProbe> | undefined;
+    const probe = new Proxy({} as CurvatureProbe, {
+      get: (_, key) => (real ??= createCurvatureProbe({ model, objective: nll, batch, objectiveContext: { step: i }, params }))[key as keyof CurvatureProbe],
+    });
+    try {
+      await optimizer.step(params, grads, { step: i, probe, seed: i });
+    } finally {
+      real?.dispose();
+      tf.dispose([...grads.values()]);
+    }
+    await last.data(); // wait for the update (asynchronous backends)
+  };
   const times: number[] = [];
   try {
     for (let i = 0; i < warmup + steps; i++) {
       const t0 = performance.now();
-      if (!optimizer) {
-        const loss = tf.tidy(() => nll.loss(model, batch, { step: i }) as tf.Scalar);
-        await loss.data(); // asynchronous read: webgpu in Node has no synchronous readback
-        loss.dispose();
-      } else {
-        const grads = gradients(params, () => nll.loss(model, batch, { step: i }) as tf.Scalar);
-        // built on first use, as the Trainer does: AdamW and Sophia-fisher never pay for it
-        let real: ReturnType<typeof createCurvatureProbe> | undefined;
-        const probe = new Proxy({} as CurvatureProbe, {
-          get: (_, key) => (real ??= createCurvatureProbe({ model, objective: nll, batch, objectiveContext: { step: i }, params }))[key as keyof CurvatureProbe],
-        });
-        try {
-          await optimizer.step(params, grads, { step: i, probe });
-        } finally {
-          real?.dispose();
-          tf.dispose([...grads.values()]);
-        }
-        await last.data(); // wait for the update (asynchronous backends)
-      }
+      await oneStep(i);
       if (i >= warmup) times.push((performance.now() - t0) / 1000);
     }
+    // one more, untimed step under tf.profile for its peak tensor memory
+    const before = tf.memory().numBytes;
+    const info = await tf.profile(() => oneStep(warmup + steps));
+    return { times, stepPeakMB: Math.max(0, info.peakBytes - before) / 2 ** 20 };
   } finally {
     optimizer?.dispose();
   }
-  return times;
 }
 
 export async function runBench(o: {
@@ -107,8 +120,9 @@ export async function runBench(o: {
   try {
     for (const mode of o.modes ?? BENCH_MODES) {
       let stepSeconds: number[];
+      let stepPeakMB: number;
       try {
-        stepSeconds = await timeMode(model, batch, mode, o.steps, o.warmup);
+        ({ times: stepSeconds, stepPeakMB } = await timeMode(model, batch, mode, o.steps, o.warmup));
       } catch (e) {
         const error = (e as Error).message.split('\n')[0];
         results.push({ mode, backend: report.backend, stepSeconds: [], meanSeconds: NaN, tokensPerStep: o.batchSize * o.seq, tokensPerSecond: NaN, error });
@@ -118,7 +132,7 @@ export async function runBench(o: {
       const sorted = [...stepSeconds].sort((a, b) => a - b);
       const meanSeconds = sorted.length % 2 ? sorted[(sorted.length - 1) / 2] : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
       const tokensPerStep = o.batchSize * o.seq;
-      results.push({ mode, backend: report.backend, stepSeconds, meanSeconds, tokensPerStep, tokensPerSecond: tokensPerStep / meanSeconds });
+      results.push({ mode, backend: report.backend, stepSeconds, meanSeconds, tokensPerStep, tokensPerSecond: tokensPerStep / meanSeconds, stepPeakMB });
     }
   } finally {
     tf.dispose([batch.forget.inputIds, batch.forget.attentionMask, batch.forget.labels]);
