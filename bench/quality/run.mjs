@@ -9,7 +9,8 @@
 //     results.md and an HTML report.
 // Each run is `node packages/cli/dist/bin.js <command> --config <yaml>` in its own process and its own run folder
 // under bench/quality/runs/ (git-ignored); a finished run (summary.json present) is skipped, so the script resumes.
-// Usage: pnpm build && node bench/quality/run.mjs [--plan quick|full] [--seeds 1] [--only npo] [--backend native|wasm]
+// Usage: pnpm build && node bench/quality/run.mjs [--plan quick|full] [--seeds 1] [--grid-seeds 1] [--only npo] [--backend native|wasm]
+//   --grid-seeds N: the first N seeds run every learning rate of the grid; later seeds re-run only each cell's chosen lr.
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
@@ -25,6 +26,7 @@ const bin = path.join(root, 'packages/cli/dist/bin.js');
 const args = Object.fromEntries(process.argv.slice(2).reduce((acc, a, i, all) => (a.startsWith('--') ? [...acc, [a.slice(2), all[i + 1]]] : acc), []));
 const planName = args.plan ?? 'full';
 const seeds = Array.from({ length: Number(args.seeds ?? 1) }, (_, i) => i);
+const gridSeeds = Number(args['grid-seeds'] ?? seeds.length);
 
 // The documented subset (TOFU's structure, fewer authors): the first `forgetAuthors` authors of forget10 and the
 // first `retainAuthors` of retain90, 20 QA each. All of forget10 (200 QA) + retain90 (3,600 QA) does not fit the
@@ -91,15 +93,21 @@ if (target.error) process.exit(1);
 const targetFQ = target.summary.metrics.forgetQuality;
 process.stderr.write(`target forget quality vs retain-only: ${targetFQ} (${targetFQ < 1e-3 ? 'OK < 1e-3' : 'NOT below 1e-3: the target has not memorised the forget set enough'})\n`);
 
+const targetMU = target.summary.metrics.modelUtility ?? 0;
+const mean = (xs) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null);
 const cells = [];
 const unlearnCfg = (objective, optimizer, seed, extra = {}) => ({
   model: { path: path.join(target.dir, 'checkpoint') }, objective: { name: objective }, optimizer,
   training: { epochs: plan.unlearnEpochs, batchSize: 8, seed }, eval: { ...evalCfg, retainEval }, ...extra,
 });
 for (const seed of seeds) {
+  // later seeds: only the lr (or α) each cell chose from the grid seeds
+  const chosen = seed < gridSeeds ? null : new Map(summarize(cells).map((r) => [r.cell, r.chosenLr]));
+  const wanted = (cell, lr) => !chosen || chosen.get(cell) === lr;
   for (const objective of OBJECTIVES.filter((o) => !args.only || o === args.only)) {
     for (const opt of OPTIMIZERS) {
       for (const lr of opt.grid) {
+        if (!wanted(`${objective} × ${opt.key}`, lr)) continue;
         const name = `${objective}-${opt.key}-lr${lr}-s${seed}`;
         cells.push({ cell: `${objective} × ${opt.key}`, objective, optimizer: opt.key, lr, seed, ...(await runCli('unlearn', name, unlearnCfg(objective, opt.optimizer(lr), seed))) });
       }
@@ -108,12 +116,14 @@ for (const seed of seeds) {
   // WAGLE-masked NPO: the same optimizers, updates restricted to the top 50% of weights by WAGLE's score
   for (const opt of OPTIMIZERS.slice(0, 2)) {
     for (const lr of opt.grid) {
+      if (!wanted(`npo + wagle × ${opt.key}`, lr)) continue;
       const name = `npo-wagle-${opt.key}-lr${lr}-s${seed}`;
       cells.push({ cell: `npo + wagle × ${opt.key}`, objective: 'npo', optimizer: opt.key, mask: 'wagle', lr, seed, ...(await runCli('unlearn', name, unlearnCfg('npo', opt.optimizer(lr), seed, { mask: { name: 'wagle', keep: 0.5 } }))) });
     }
   }
   // One-shot influence unlearning θ ← θ + α·H_r⁻¹∇ℓ_f (WoodFisher on retain per-sample gradients); GradDiff's batches carry the retain part the probe needs
   for (const scale of LR_GRID.influence) {
+    if (!wanted('influence (one-shot)', scale)) continue;
     const name = `influence-woodfisher-a${scale}-s${seed}`;
     cells.push({ cell: 'influence (one-shot)', objective: 'graddiff', optimizer: 'influence', lr: scale, seed, ...(await runCli('unlearn', name, unlearnCfg('graddiff', { name: 'influence', options: { solver: 'woodfisher', scale } }, seed, { training: { steps: 1, batchSize: 8, seed } }))) });
   }
@@ -121,22 +131,24 @@ for (const seed of seeds) {
 
 // Per cell: the learning rate with the best forget quality among runs that keep ≥ UTILITY_KEPT of the target's model
 // utility (else the best model utility), averaged over seeds. The full grid is in the second table.
-const targetMU = target.summary.metrics.modelUtility ?? 0;
-const byCell = new Map();
-for (const c of cells.filter((c) => c.summary)) byCell.set(c.cell, [...(byCell.get(c.cell) ?? []), c]);
-const mean = (xs) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null);
-const table = [];
-for (const [cell, runs] of byCell) {
-  const byLr = new Map();
-  for (const r of runs) byLr.set(r.lr, [...(byLr.get(r.lr) ?? []), r]);
-  const options = [...byLr].map(([lr, rs]) => {
-    const m = (k) => mean(rs.map((r) => r.summary.metrics[k]).filter((v) => typeof v === 'number'));
-    return { lr, seeds: rs.length, forgetQuality: m('forgetQuality'), modelUtility: m('modelUtility'), forgetRougeL: m('forgetRougeL'), privleak: m('privleak'), steps: mean(rs.map((r) => r.summary.steps)), seconds: mean(rs.map((r) => r.summary.seconds)) };
-  });
-  const keep = options.filter((o) => (o.modelUtility ?? 0) >= UTILITY_KEPT * targetMU);
-  const best = keep.length ? keep.sort((a, b) => (b.forgetQuality ?? 0) - (a.forgetQuality ?? 0))[0] : options.sort((a, b) => (b.modelUtility ?? 0) - (a.modelUtility ?? 0))[0];
-  table.push({ cell, chosenLr: best.lr, utilityKept: keep.length > 0, ...best, grid: options });
+function summarize(cells) {
+  const byCell = new Map();
+  for (const c of cells.filter((c) => c.summary)) byCell.set(c.cell, [...(byCell.get(c.cell) ?? []), c]);
+  const table = [];
+  for (const [cell, runs] of byCell) {
+    const byLr = new Map();
+    for (const r of runs) byLr.set(r.lr, [...(byLr.get(r.lr) ?? []), r]);
+    const options = [...byLr].map(([lr, rs]) => {
+      const m = (k) => mean(rs.map((r) => r.summary.metrics[k]).filter((v) => typeof v === 'number'));
+      return { lr, seeds: rs.length, forgetQuality: m('forgetQuality'), modelUtility: m('modelUtility'), forgetRougeL: m('forgetRougeL'), privleak: m('privleak'), steps: mean(rs.map((r) => r.summary.steps)), seconds: mean(rs.map((r) => r.summary.seconds)) };
+    });
+    const keep = options.filter((o) => (o.modelUtility ?? 0) >= UTILITY_KEPT * targetMU);
+    const best = keep.length ? keep.sort((a, b) => (b.forgetQuality ?? 0) - (a.forgetQuality ?? 0))[0] : options.sort((a, b) => (b.modelUtility ?? 0) - (a.modelUtility ?? 0))[0];
+    table.push({ cell, chosenLr: best.lr, utilityKept: keep.length > 0, ...best, grid: options });
+  }
+  return table;
 }
+const table = summarize(cells);
 
 const fmt = (v) => (v === null || v === undefined ? '—' : Math.abs(v) < 1e-3 && v !== 0 ? v.toExponential(2) : Number(v.toPrecision(3)).toString());
 const md = [
@@ -144,12 +156,12 @@ const md = [
   '',
   `Target (fine-tuned ${plan.finetuneEpochs} epochs on forget+retain): forget quality ${fmt(targetFQ)}, model utility ${fmt(targetMU)}. ` +
     `Retain-only model: model utility ${fmt(retain.summary.metrics.modelUtility)}. Unlearning: ${plan.unlearnEpochs} epochs over the forget subset, batch 8; ` +
-    `learning-rate grid ${JSON.stringify(LR_GRID)}; seeds ${seeds.join(', ')}; evaluation on ${plan.evalItems} items per split. ` +
+    `learning-rate grid ${JSON.stringify(LR_GRID)}; seeds ${seeds.join(', ')} (the first ${gridSeeds} over the whole grid, the rest at each cell's chosen lr; metrics are means over the seeds in the "seeds" column); evaluation on ${plan.evalItems} items per split. ` +
     `Chosen lr per cell: best forget quality among settings keeping ≥ ${UTILITY_KEPT * 100}% of the target's model utility (else best utility).`,
   '',
-  '| method | lr | forget quality ↑ | model utility ↑ | forget ROUGE-L ↓ | privleak (→0) | steps | time (s) |',
-  '|---|---:|---:|---:|---:|---:|---:|---:|',
-  ...table.map((r) => `| ${r.cell}${r.utilityKept ? '' : ` (utility < ${UTILITY_KEPT * 100}%)`} | ${r.chosenLr} | ${fmt(r.forgetQuality)} | ${fmt(r.modelUtility)} | ${fmt(r.forgetRougeL)} | ${fmt(r.privleak)} | ${fmt(r.steps)} | ${fmt(r.seconds)} |`),
+  '| method | lr | seeds | forget quality ↑ | model utility ↑ | forget ROUGE-L ↓ | privleak (→0) | steps | time (s) |',
+  '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ...table.map((r) => `| ${r.cell}${r.utilityKept ? '' : ` (utility < ${UTILITY_KEPT * 100}%)`} | ${r.chosenLr} | ${r.seeds} | ${fmt(r.forgetQuality)} | ${fmt(r.modelUtility)} | ${fmt(r.forgetRougeL)} | ${fmt(r.privleak)} | ${fmt(r.steps)} | ${fmt(r.seconds)} |`),
   '',
   '## Every setting of the grid',
   '',
