@@ -101,7 +101,26 @@ export interface Objective {
   readonly name: string;
   readonly needs: { retain?: boolean; reference?: boolean; alternate?: boolean; hiddenStates?: boolean };
   loss(model: CausalLM, batch: UnlearnBatch, ctx: ObjectiveContext): Scalar | ObjectiveOutput;
+  /**
+   * What this objective's curvature is, for second-order optimizers (Sophia's GNB estimator). Absent = unknown: such
+   * optimizers fall back to the CE of the forget (+ retain) tokens, as Sophia's paper does for language modelling.
+   */
+  readonly curvature?: ObjectiveCurvature;
 }
+
+/**
+ * The objective's loss seen as a weighted sum of per-position cross-entropies, L ≈ Σ_t c_t·CE(z_t, y_t) with outer
+ * weights c_t = ∂L/∂CE_t at the current parameters (−1/B_f for GA's forget tokens, −(2/n)σ(β·r_i) for NPO's,
+ * +α/B_r for an NLL retain term, …). Its Gauss-Newton diagonal is Σ_t |c_t|·diag(J_tᵀ(diag p_t − p_t p_tᵀ)J_t)
+ * (the outer function's own curvature is left out, as in any Gauss-Newton matrix; |c_t| keeps the preconditioner
+ * positive where the objective ascends a CE). `gauss-newton`: `sampledLoss(seed)` returns Σ_t √|c_t|·CE(z_t, ŷ_t) with
+ * ŷ_t ~ softmax(z_t) drawn inside the op and c_t held constant, so ĝ = ∇sampledLoss has E[ĝ⊙ĝ] = that diagonal
+ * (Sophia's GNB, Liu et al. 2023, Alg. 2, generalised to outer weights). `none`: the loss is not of that form (RMU's
+ * activation distances); optimizers use the empirical Fisher of the loss gradient instead and say so.
+ */
+export type ObjectiveCurvature =
+  | { readonly kind: 'gauss-newton'; sampledLoss(model: CausalLM, batch: UnlearnBatch, ctx: ObjectiveContext, seed: number): Scalar }
+  | { readonly kind: 'none'; readonly reason: string };
 
 /**
  * Curvature information a second-order (or gradient-free) optimizer may ask for at the current step. Everything is
@@ -122,6 +141,12 @@ export interface CurvatureProbe {
    * at every loss-bearing position of the batch; the optimizer forms ĥ = B·ĝ⊙ĝ. Deterministic in `seed`. No download.
    */
   sampledLabelGrads(seed: number): TensorMap;
+  /**
+   * ĝ = ∇ of the objective's `curvature.sampledLoss(seed)` (see {@link ObjectiveCurvature}): E[ĝ⊙ĝ] is the diagonal of
+   * the objective's own Gauss-Newton matrix, so ĥ = ĝ⊙ĝ needs no batch size. `null` when the objective declares that
+   * Gauss-Newton does not apply; absent on probes that predate objective curvature (then use `sampledLabelGrads`).
+   */
+  gaussNewtonGrads?(seed: number): TensorMap | null;
   /** Finite-difference Hessian-vector product of the objective: (∇ℓ(θ+εv) − ∇ℓ(θ−εv)) / 2ε; names missing from `v` are 0. */
   hessianVectorProduct(v: TensorMap): Promise<TensorMap>;
   /**

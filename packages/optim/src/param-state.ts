@@ -8,8 +8,12 @@ export class ParamState {
   private readonly slots = new Map<string, Tensor>();
   private readonly counters = new Map<string, number>();
 
-  constructor(private readonly owner: string, private readonly slotNames: readonly string[], counterNames: readonly string[] = ['step']) {
-    for (const c of counterNames) this.counters.set(c, 0);
+  private readonly floats: ReadonlySet<string>;
+
+  /** `floatCounters`: counters that hold real numbers (saved as float32 scalars; the others as int32). */
+  constructor(private readonly owner: string, private readonly slotNames: readonly string[], counterNames: readonly string[] = ['step'], floatCounters: readonly string[] = []) {
+    for (const c of [...counterNames, ...floatCounters]) this.counters.set(c, 0);
+    this.floats = new Set(floatCounters);
   }
 
   counter(name: string): number {
@@ -34,7 +38,7 @@ export class ParamState {
 
   toMap(): TensorMap {
     const out: TensorMap = new Map();
-    for (const [k, v] of this.counters) out.set(k, tf.scalar(v, 'int32'));
+    for (const [k, v] of this.counters) out.set(k, tf.scalar(v, this.floats.has(k) ? 'float32' : 'int32'));
     for (const [k, v] of this.slots) out.set(k, tf.clone(v));
     return out;
   }

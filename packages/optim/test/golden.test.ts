@@ -70,35 +70,81 @@ describe('first-order optimizers vs torch.optim', () => {
   });
 });
 
-describe('sophia vs a PyTorch implementation of the paper', () => {
-  it('fisher (ĥ = B·g⊙g every step) matches, with the per-step win rate', async () => {
+/** Every step's stats against the golden's: win rate to one entry (the calibration entry sits on the boundary), the rest relative 1e-4. */
+function expectStats(got: Record<string, number>[], want: Record<string, number>[], total = 100) {
+  expect(got.length).toBe(want.length);
+  got.forEach((g, i) => {
+    const w = want[i];
+    expect(Math.abs(g.winRate - w.winRate), `step ${i} winRate`).toBeLessThanOrEqual(1 / total + 1e-12);
+    expect(g.clipFraction).toBeCloseTo(1 - g.winRate, 12);
+    expect(g.hessianRefreshed, `step ${i}`).toBe(w.hessianRefreshed);
+    for (const key of ['rho', 'hMean', 'hMax', 'hMedian', 'momentumMedian'] as const) {
+      expect(Math.abs(g[key] - w[key]), `step ${i} ${key}: ${g[key]} vs ${w[key]}`).toBeLessThanOrEqual(1e-4 * Math.abs(w[key]) + 1e-9);
+    }
+    expect(g.curvatureScale).toBeCloseTo(g.rho * g.hMedian, 10);
+  });
+}
+
+/** A probe whose GNB draw returns the fixture's labels, in order. */
+function fixedLabels(queue: number[][]) {
+  return (_step: number, make: MakeProbe) => make({
+    sampleLabels: (logits) => {
+      const labels = queue.shift()!;
+      expect(labels.length).toBe(logits.shape[0]);
+      return tf.tensor1d(labels, 'int32') as Tensor1D;
+    },
+  });
+}
+
+describe('sophia vs a PyTorch implementation of the paper (bias-corrected h)', () => {
+  it('fisher (ĥ = B·g⊙g every step) matches over 4 steps, with every step\'s win rate and h statistics', async () => {
     const before = tf.memory().numTensors;
     const opt = sophia(golden.sophiaFisher.options);
-    const r = await run(opt, 3);
+    const r = await run(opt, 4);
     expectTrajectory(r.trajectory, golden.sophiaFisher.trajectory);
     expect(maxAbsDiff(r.state, golden.sophiaFisher.state)).toBeLessThan(1e-4 * 20); // h is O(B·g²) ≈ 10²: relative 1e-5
-    r.stats.forEach((s, i) => expect(s.winRate).toBeCloseTo(golden.sophiaFisher.winRate[i], 10));
-    for (const w of [...golden.sophiaFisher.winRate, ...golden.sophiaGnb.winRate, ...golden.sophiaHutchinson.winRate]) expect(w > 0.1 && w < 0.9).toBe(true); // both regimes exercised
+    expectStats(r.stats, golden.sophiaFisher.stats);
+    for (const key of ['sophiaFisher', 'sophiaGnb', 'sophiaHutchinson']) {
+      for (const s of golden[key].stats) expect(s.winRate > 0.1 && s.winRate < 0.9, key).toBe(true); // both regimes exercised
+    }
     opt.dispose();
     expect(tf.memory().numTensors).toBe(before);
   });
 
-  it('gnb with fixed sampled labels matches (ĥ = B·ĝ⊙ĝ every k = 2 steps)', async () => {
+  it('without bias correction (the paper\'s and SOUL\'s h) the same run clips every entry: win rate 0 at every step', async () => {
+    const before = tf.memory().numTensors;
+    const opt = sophia(golden.sophiaFisherUncorrected.options);
+    const r = await run(opt, 4);
+    expectTrajectory(r.trajectory, golden.sophiaFisherUncorrected.trajectory);
+    expectStats(r.stats, golden.sophiaFisherUncorrected.stats);
+    expect(r.stats.every((s) => s.winRate === 0)).toBe(true);
+    opt.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('gnb with fixed sampled labels matches over 5 steps with 3 refreshes (k = 2)', async () => {
     const before = tf.memory().numTensors;
     const queue: number[][] = golden.sophiaGnb.sampled.flatMap((s: { forget: number[]; retain: number[] }) => [s.forget, s.retain]);
     const opt = sophia(golden.sophiaGnb.options);
-    // a probe whose GNB draw returns the fixture's labels
-    const r = await run(opt, 3, (_step, make) => make({
-      sampleLabels: (logits) => {
-        const labels = queue.shift()!;
-        expect(labels.length).toBe(logits.shape[0]);
-        return tf.tensor1d(labels, 'int32') as Tensor1D;
-      },
-    }));
-    expect(queue.length).toBe(0); // two estimates × two parts consumed
+    const r = await run(opt, 5, fixedLabels(queue));
+    expect(queue.length).toBe(0); // three estimates × two parts consumed
     expectTrajectory(r.trajectory, golden.sophiaGnb.trajectory);
-    r.stats.forEach((s, i) => expect(s.winRate).toBeCloseTo(golden.sophiaGnb.winRate[i], 10));
-    expect(r.stats.map((s) => s.hessianRefreshed)).toEqual([1, 0, 1]);
+    expectStats(r.stats, golden.sophiaGnb.stats);
+    expect(r.stats.map((s) => s.hessianRefreshed)).toEqual([1, 0, 1, 0, 1]);
+    expect(maxAbsDiff(r.state, golden.sophiaGnb.state)).toBeLessThan(1e-4);
+    opt.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('calibrated ρ (targetWinRate 0.3) picks the same ρ at every refresh and hits the target there', async () => {
+    const before = tf.memory().numTensors;
+    const queue: number[][] = golden.sophiaGnb.sampled.flatMap((s: { forget: number[]; retain: number[] }) => [s.forget, s.retain]);
+    const opt = sophia(golden.sophiaGnbCalibrated.options);
+    const r = await run(opt, 5, fixedLabels(queue));
+    expectTrajectory(r.trajectory, golden.sophiaGnbCalibrated.trajectory);
+    expectStats(r.stats, golden.sophiaGnbCalibrated.stats);
+    r.stats.forEach((s, i) => { if (s.hessianRefreshed) expect(Math.abs(s.winRate - 0.3), `step ${i}`).toBeLessThanOrEqual(0.01 + 1e-12); });
+    expect(new Set(r.stats.map((s) => s.rho.toPrecision(6))).size).toBe(3); // one ρ per refresh, held in between
     opt.dispose();
     expect(tf.memory().numTensors).toBe(before);
   });
@@ -126,7 +172,7 @@ describe('sophia vs a PyTorch implementation of the paper', () => {
     });
     expect(estimate).toBe(1);
     expectTrajectory(r.trajectory, golden.sophiaHutchinson.trajectory);
-    r.stats.forEach((s, i) => expect(s.winRate).toBeCloseTo(golden.sophiaHutchinson.winRate[i], 10));
+    expectStats(r.stats, golden.sophiaHutchinson.stats);
     opt.dispose();
     expect(tf.memory().numTensors).toBe(before);
   });
@@ -147,13 +193,17 @@ describe('sophia vs a PyTorch implementation of the paper', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
-  it("reproduces OPTML-Group/SOUL's SophiaG run with betas [β1², β2] and batchSize = its bs", async () => {
+  it("the soul-tofu preset reproduces OPTML-Group/SOUL's SophiaG run (betas [β1², β2], bs 5120, no bias correction)", async () => {
     const before = tf.memory().numTensors;
     const s = golden.soulSophiaG;
-    const opt = sophia({ lr: s.lr, betas: [s.betas[0] ** 2, s.betas[1]], rho: s.rho, weightDecay: s.weightDecay, estimator: 'fisher', batchSize: s.bs });
+    const opt = sophia({ preset: 'soul-tofu', lr: s.lr });
     const r = await run(opt, 3);
     expectTrajectory(r.trajectory, s.trajectory);
+    expect(r.stats.every((x) => x.rho === 0.04)).toBe(true);
     opt.dispose();
+    const explicit = sophia({ lr: s.lr, betas: [s.betas[0] ** 2, s.betas[1]], rho: s.rho, weightDecay: s.weightDecay, estimator: 'fisher', batchSize: s.bs, biasCorrection: false });
+    expectTrajectory((await run(explicit, 3)).trajectory, s.trajectory);
+    explicit.dispose();
     expect(tf.memory().numTensors).toBe(before);
   });
 });
