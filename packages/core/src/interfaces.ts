@@ -160,6 +160,33 @@ export interface CurvatureProbe {
   readonly retain?: RetainCurvature;
 }
 
+/**
+ * A whole set of examples (every forget batch, or the retain set or a stated sample of it), for one-shot methods such
+ * as influence unlearning that need more than the step's batch. Built by whoever holds the data (the pipeline) when
+ * the optimizer's `needs` ask for it, and passed as `StepContext.sets`. Losses are token-weighted mean NLLs over the
+ * whole set; gradients are accumulated batch by batch, so the set never has to fit in one forward pass.
+ */
+export interface ExampleSetCurvature {
+  /** Examples (rows) that carry loss. */
+  examples(): Promise<number>;
+  /** Loss-bearing tokens over the whole set. */
+  tokens(): Promise<number>;
+  /** ∇ of the set's mean NLL (per loss-bearing token). */
+  gradient(): Promise<TensorMap>;
+  /** One gradient of the mean NLL per example (row), in order: for WoodFisher's empirical Fisher. */
+  perExampleGradients(): Promise<TensorMap[]>;
+  /** Finite-difference HVP of the set's mean NLL. */
+  hessianVectorProduct(v: TensorMap): Promise<TensorMap>;
+}
+
+/** What data an optimizer needs beyond the step's batch (objectives declare theirs in `Objective.needs`). */
+export interface OptimizerNeeds {
+  /** Every forget example at once: `StepContext.sets.forget`. */
+  forgetSet?: boolean;
+  /** The retain set for curvature: all of it (`true`) or its first `examples` examples: `StepContext.sets.retain`. */
+  retainSet?: boolean | { examples: number };
+}
+
 export interface RetainCurvature {
   /** Number of retain examples (rows of the retain batch that carry loss). */
   examples(): Promise<number>;
@@ -184,6 +211,8 @@ export interface StepContext {
   lr?: number;
   probe?: CurvatureProbe;
   mask?: Mask;
+  /** Whole example sets, present when the optimizer's `needs` asked for them. */
+  sets?: { forget?: ExampleSetCurvature; retain?: ExampleSetCurvature };
   /**
    * Unsigned 32-bit seed for this step's randomness (GNB sampled labels, Hutchinson or zeroth-order directions), drawn by
    * the Trainer from its checkpointed RNG so a resumed run repeats it. Optimizers derive one from `step` when absent.
@@ -201,6 +230,8 @@ export interface Optimizer {
    * the optimizer estimates what it needs through `ctx.probe.loss()` / `lossValue()`.
    */
   readonly usesGradients?: boolean;
+  /** Data beyond the step's batch (whole forget / retain sets), as objectives declare theirs. */
+  readonly needs?: OptimizerNeeds;
   /**
    * Updates `params` in place. `grads` holds ∇ of the loss to MINIMISE for the parameters that may change (a name
    * missing from `grads` is left alone). Must leave masked-out entries (mask 0) bit-exactly unchanged, state included.

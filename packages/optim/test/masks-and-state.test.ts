@@ -129,7 +129,7 @@ describe('mask and state errors', () => {
     expect(() => adamw({ betta: 0.9 } as never)).toThrow('adamw: invalid options: unknown option "betta"');
     const noProbe = sophia({ estimator: 'gnb' });
     await expect(async () => noProbe.step(model.params, grads, { step: 0 })).rejects.toThrow('sophia: the gnb estimator needs ctx.probe (run it through the Trainer or pass a CurvatureProbe)');
-    await expect(async () => influence().step(model.params, grads, { step: 0 })).rejects.toThrow(/^influence: needs the retain curvature/);
+    await expect(async () => influence().step(model.params, grads, { step: 0 })).rejects.toThrow(/^influence: needs the retain set \(ctx.sets.retain, declared in optimizer.needs\) or at least a retain batch/);
     tf.dispose([...bad.values(), ...state.values()]);
     disposeMap(grads);
     opt.dispose();
