@@ -4,8 +4,9 @@
 // KL(p_ref‖p_θ) on the retain batch, or the objective's own (RMU). Needs are checked before any forward pass.
 import * as tf from '@tensorflow/tfjs-core';
 import type { Scalar } from '@tensorflow/tfjs-core';
-import type { CausalLM, Objective, ObjectiveContext, ObjectiveOutput, TokenBatch, UnlearnBatch } from '@unlearn/core';
+import type { CausalLM, Objective, ObjectiveContext, ObjectiveCurvature, ObjectiveOutput, TokenBatch, UnlearnBatch } from '@unlearn/core';
 import { detach } from './detach.js';
+import { klTerm, sampledGaussNewtonLoss, scaleTerm, tokenMeanTerm, type GaussNewtonTerm } from './gauss-newton.js';
 import { klToReference } from './kl-divergence.js';
 import { meanNll } from './sequence-log-prob.js';
 
@@ -17,6 +18,8 @@ export interface TermContext extends ObjectiveContext {
 /** A loss term: a scalar (rank-0 tensor), optionally with extra named scalars to log. */
 export type TermResult = tf.Tensor | { value: tf.Tensor; parts?: Record<string, tf.Tensor> };
 export type Term = (model: CausalLM, ctx: TermContext) => TermResult;
+/** The positions a forget term scores and |∂term/∂CE_t| there (see gauss-newton.ts), before the weight γ. */
+export type TermCurvature = (model: CausalLM, ctx: TermContext) => GaussNewtonTerm[];
 
 export interface ObjectiveSpec {
   name: string;
@@ -29,6 +32,11 @@ export interface ObjectiveSpec {
   retainWeight?: number;
   /** 'nll' (default), 'kl', or the objective's own retain term (which then must declare its needs in `needs`). */
   retain?: 'nll' | 'kl' | Term;
+  /**
+   * The forget term's Gauss-Newton terms (objective-aware curvature for Sophia's GNB), or `{ none: reason }` when the
+   * loss is not a function of token probabilities. Absent: the objective's curvature is unknown (optimizers fall back).
+   */
+  forgetCurvature?: TermCurvature | { none: string };
 }
 
 /** Mean NLL of the model on a token batch (HF `outputs.loss`). */
@@ -87,9 +95,30 @@ export function defineObjective(spec: ObjectiveSpec): Objective {
     if (!Number.isFinite(w) || w < 0) throw new Error(`${name}: ${k} must be a finite number ≥ 0, got ${w}`);
   }
 
+  let curvature: ObjectiveCurvature | undefined;
+  const fc = spec.forgetCurvature;
+  if (fc && typeof fc === 'object') curvature = { kind: 'none', reason: fc.none };
+  else if (fc && !(useRetain && typeof retainKind === 'function')) {
+    curvature = {
+      kind: 'gauss-newton',
+      // Σ over the forget terms (×γ) and the retain term (×α) of Σ_t √|c_t|·CE(z_t, ŷ_t): ∇ of it is Sophia's GNB ĝ
+      sampledLoss(model: CausalLM, batch: UnlearnBatch, ctx: ObjectiveContext, seed: number) {
+        checkNeeds(name, needs, batch, ctx);
+        const terms = fc(model, { ...ctx, batch }).map((t) => scaleTerm(t, forgetWeight));
+        if (useRetain) {
+          const retain = batch.retain!;
+          const logits = model.forward(retain).logits;
+          terms.push(retainKind === 'kl' ? klTerm(logits, retain.attentionMask, retainWeight) : tokenMeanTerm(logits, retain, retainWeight));
+        }
+        return sampledGaussNewtonLoss(terms, seed);
+      },
+    };
+  }
+
   return {
     name,
     needs: Object.freeze(needs),
+    ...(curvature ? { curvature } : {}),
     loss(model: CausalLM, batch: UnlearnBatch, ctx: ObjectiveContext): ObjectiveOutput {
       checkNeeds(name, needs, batch, ctx);
       const termCtx: TermContext = { ...ctx, batch };

@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import type { Objective } from '@unlearn/core';
 import { batchNll, defineObjective } from './define-objective.js';
+import { tokenMeanTerm } from './gauss-newton.js';
 import { parseOptions } from './options.js';
 
 export const gaOptions = z.object({}).strict();
@@ -14,6 +15,8 @@ export function ga(options: GaOptions = {}): Objective {
   return defineObjective({
     name: 'ga',
     forget: (model, { batch }) => tf.tidy(() => tf.neg(batchNll(model, batch.forget))),
+    // c_t = −1/T_f on the forget answers
+    forgetCurvature: (model, { batch }) => [tokenMeanTerm(model.forward(batch.forget).logits, batch.forget, 1)],
     retainWeight: 0,
   });
 }

@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import type { Objective } from '@unlearn/core';
 import { batchNll, defineObjective } from './define-objective.js';
+import { tokenMeanTerm } from './gauss-newton.js';
 import { parseOptions, weightsSchema } from './options.js';
 
 export const graddiffOptions = z.object({ ...weightsSchema }).strict();
@@ -14,6 +15,7 @@ export function graddiff(options: GraddiffOptions = {}): Objective {
   return defineObjective({
     name: 'graddiff',
     forget: (model, { batch }) => tf.tidy(() => tf.neg(batchNll(model, batch.forget))),
+    forgetCurvature: (model, { batch }) => [tokenMeanTerm(model.forward(batch.forget).logits, batch.forget, 1)],
     forgetWeight: o.forgetWeight,
     retainWeight: o.retainWeight,
     retain: o.retainLoss,

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import type { Objective } from '@unlearn/core';
 import { batchNll, defineObjective } from './define-objective.js';
+import { tokenMeanTerm } from './gauss-newton.js';
 import { parseOptions, weightsSchema } from './options.js';
 
 export const idkOptions = z.object({ ...weightsSchema }).strict();
@@ -16,6 +17,8 @@ export function idk(options: IdkOptions = {}): Objective {
     name: 'idk',
     needs: { alternate: true },
     forget: (model, { batch }) => batchNll(model, batch.alternate!),
+    // the refusal answers of the alternate batch are what this term scores (c_t = 1/T_alt)
+    forgetCurvature: (model, { batch }) => [tokenMeanTerm(model.forward(batch.alternate!).logits, batch.alternate!, 1)],
     forgetWeight: o.forgetWeight,
     retainWeight: o.retainWeight,
     retain: o.retainLoss,

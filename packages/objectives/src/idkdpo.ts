@@ -7,6 +7,8 @@ import type { Scalar } from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import type { CausalLM, Objective, TokenBatch } from '@unlearn/core';
 import { defineObjective, referenceLogits } from './define-objective.js';
+import { detach } from './detach.js';
+import { rowWeightedTerm } from './gauss-newton.js';
 import { logSigmoid } from './log-sigmoid.js';
 import { parseOptions, weightsSchema } from './options.js';
 import { sequenceLogProb } from './sequence-log-prob.js';
@@ -38,6 +40,19 @@ export function idkdpo(options: IdkdpoOptions = {}): Objective {
         const margin = tf.sub(logRatio(model, reference!, win), logRatio(model, reference!, lose));
         return tf.mul(tf.mean(logSigmoid(tf.mul(margin, o.beta))), -2 / o.beta) as Scalar;
       });
+    },
+    // c_t = ±(2/n)·σ(−β·M_i) on row i's preferred (alternate, +) and rejected (forget, −) answer tokens
+    forgetCurvature: (model, { batch, reference }) => {
+      const win = batch.alternate!;
+      const lose = batch.forget;
+      const winLogits = model.forward(win).logits;
+      const loseLogits = model.forward(lose).logits;
+      const rowWeight = tf.tidy(() => {
+        const ratio = (logits: tf.Tensor3D, b: TokenBatch) => tf.sub(sequenceLogProb(detach(logits), b.labels), sequenceLogProb(referenceLogits(reference!, b), b.labels));
+        const margin = tf.sub(ratio(winLogits, win), ratio(loseLogits, lose));
+        return tf.mul(tf.sigmoid(tf.mul(margin, -o.beta)), 2 / margin.shape[0]) as tf.Tensor1D;
+      });
+      return [rowWeightedTerm(winLogits, win, rowWeight), rowWeightedTerm(loseLogits, lose, rowWeight)];
     },
     forgetWeight: o.forgetWeight,
     retainWeight: o.retainWeight,

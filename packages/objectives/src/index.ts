@@ -20,7 +20,9 @@ export type { RmuOptions } from './rmu.js';
 
 // Building blocks for your own objective (see README: a custom objective in ~30 lines).
 export { defineObjective, batchNll, referenceLogits, checkNeeds } from './define-objective.js';
-export type { ObjectiveSpec, Term, TermContext, TermResult } from './define-objective.js';
+export type { ObjectiveSpec, Term, TermContext, TermResult, TermCurvature } from './define-objective.js';
+export { sampledGaussNewtonLoss, tokenMeanTerm, rowWeightedTerm, klTerm, scaleTerm, shiftedPositions } from './gauss-newton.js';
+export type { GaussNewtonTerm } from './gauss-newton.js';
 export { tokenLogProbs, tokenCounts, sequenceLogProb, meanSequenceLogProb, meanNll, IGNORE_INDEX } from './sequence-log-prob.js';
 export type { TokenLogProbs } from './sequence-log-prob.js';
 export { klToReference } from './kl-divergence.js';

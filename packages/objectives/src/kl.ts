@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import type { Objective } from '@unlearn/core';
 import { batchNll, defineObjective } from './define-objective.js';
+import { tokenMeanTerm } from './gauss-newton.js';
 import { parseOptions, weightsSchema } from './options.js';
 
 export const klOptions = z
@@ -17,6 +18,7 @@ export function kl(options: KlOptions = {}): Objective {
   return defineObjective({
     name: 'kl',
     forget: (model, { batch }) => tf.tidy(() => tf.neg(batchNll(model, batch.forget))),
+    forgetCurvature: (model, { batch }) => [tokenMeanTerm(model.forward(batch.forget).logits, batch.forget, 1)],
     forgetWeight: o.forgetWeight,
     retainWeight: o.retainWeight,
     retain: 'kl',

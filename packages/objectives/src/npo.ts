@@ -7,6 +7,8 @@ import type { Scalar } from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import type { Objective } from '@unlearn/core';
 import { defineObjective, referenceLogits } from './define-objective.js';
+import { detach } from './detach.js';
+import { rowWeightedTerm } from './gauss-newton.js';
 import { logSigmoid } from './log-sigmoid.js';
 import { parseOptions, weightsSchema } from './options.js';
 import { sequenceLogProb } from './sequence-log-prob.js';
@@ -28,6 +30,16 @@ export function npo(options: NpoOptions = {}): Objective {
         );
         return tf.mul(tf.mean(logSigmoid(tf.mul(logRatio, -o.beta))), -2 / o.beta) as Scalar;
       }),
+    // c_t = −(2/n)·σ(β·r_i) for the answer tokens of row i (∂L/∂r_i = (2/n)σ(βr_i), ∂r_i/∂CE_t = −1)
+    forgetCurvature: (model, { batch, reference }) => {
+      const forget = batch.forget;
+      const logits = model.forward(forget).logits;
+      const rowWeight = tf.tidy(() => {
+        const r = tf.sub(sequenceLogProb(detach(logits), forget.labels), sequenceLogProb(referenceLogits(reference!, forget), forget.labels));
+        return tf.mul(tf.sigmoid(tf.mul(r, o.beta)), 2 / r.shape[0]) as tf.Tensor1D;
+      });
+      return [rowWeightedTerm(logits, forget, rowWeight)];
+    },
     forgetWeight: o.forgetWeight,
     retainWeight: o.retainWeight,
     retain: o.retainLoss,

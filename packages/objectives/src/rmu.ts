@@ -88,6 +88,7 @@ export function rmu(options: RmuOptions = {}): Objective {
       }),
     forgetWeight: o.forgetWeight,
     retainWeight: o.retainWeight,
+    forgetCurvature: { none: 'RMU scores distances between hidden states, not token probabilities: Gauss-Newton of a cross-entropy does not apply' },
     retain: (model, { batch, reference }) =>
       tf.tidy(() => {
         const layer = layerOf(model);

@@ -7,9 +7,11 @@ import type { Scalar } from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import type { Objective } from '@unlearn/core';
 import { defineObjective } from './define-objective.js';
+import { detach } from './detach.js';
+import { rowWeightedTerm } from './gauss-newton.js';
 import { logSigmoid } from './log-sigmoid.js';
 import { parseOptions, weightsSchema } from './options.js';
-import { meanSequenceLogProb } from './sequence-log-prob.js';
+import { meanSequenceLogProb, tokenCounts } from './sequence-log-prob.js';
 
 export const simnpoOptions = z
   .object({ beta: z.number().finite().positive().default(4.5), delta: z.number().finite().default(0), ...weightsSchema })
@@ -27,6 +29,17 @@ export function simnpo(options: SimnpoOptions = {}): Objective {
         const margin = tf.sub(normalisedNll, o.delta);
         return tf.mul(tf.mean(logSigmoid(tf.mul(margin, o.beta))), -2 / o.beta) as Scalar;
       }),
+    // c_t = −(2/n)·σ(−β·m_i)/|y_i| for the answer tokens of row i, m_i = NLL_i/|y_i| − δ
+    forgetCurvature: (model, { batch }) => {
+      const forget = batch.forget;
+      const logits = model.forward(forget).logits;
+      const rowWeight = tf.tidy(() => {
+        const margin = tf.sub(tf.neg(meanSequenceLogProb(detach(logits), forget.labels)), o.delta);
+        const lengths = tf.maximum(tokenCounts(forget.labels), 1);
+        return tf.div(tf.mul(tf.sigmoid(tf.mul(margin, -o.beta)), 2 / margin.shape[0]), lengths) as tf.Tensor1D;
+      });
+      return [rowWeightedTerm(logits, forget, rowWeight)];
+    },
     forgetWeight: o.forgetWeight,
     retainWeight: o.retainWeight,
     retain: o.retainLoss,
