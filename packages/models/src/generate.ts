@@ -2,7 +2,8 @@
 // stopping at EOS. With the KV cache (default) the prompt runs once and each new token costs one single-token step.
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor2D } from '@tensorflow/tfjs-core';
-import { mulberry32, type Tokenizer } from '@unlearn/core';
+import type { Tokenizer } from '@unlearn/core';
+import { mulberry32 } from '@unlearn/random';
 import { disposeCache, type KVCache, type TransformerLM } from './transformer.js';
 
 export interface GenerateOptions {

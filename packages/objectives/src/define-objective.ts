@@ -4,10 +4,9 @@
 // KL(p_ref‖p_θ) on the retain batch, or the objective's own (RMU). Needs are checked before any forward pass.
 import * as tf from '@tensorflow/tfjs-core';
 import type { Scalar } from '@tensorflow/tfjs-core';
-import type { CausalLM, Objective, ObjectiveContext, ObjectiveOutput, TokenBatch, UnlearnBatch } from '@unlearn/core';
+import { batchNll, type CausalLM, type Objective, type ObjectiveContext, type ObjectiveOutput, type TokenBatch, type UnlearnBatch } from '@unlearn/core';
 import { detach } from './detach.js';
 import { klToReference } from './kl-divergence.js';
-import { meanNll } from './sequence-log-prob.js';
 
 /** What a term sees: needs are already checked, so `reference` is set when the objective declared it. */
 export interface TermContext extends ObjectiveContext {
@@ -31,10 +30,8 @@ export interface ObjectiveSpec {
   retain?: 'nll' | 'kl' | Term;
 }
 
-/** Mean NLL of the model on a token batch (HF `outputs.loss`). */
-export function batchNll(model: CausalLM, batch: TokenBatch): Scalar {
-  return tf.tidy(() => meanNll(model.forward(batch).logits, batch.labels));
-}
+/** Mean NLL of the model on a token batch (HF `outputs.loss`): @unlearn/core's, re-exported for objective authors. */
+export { batchNll };
 
 /** The reference model's logits on `batch`, as a constant (never differentiated). */
 export function referenceLogits(reference: CausalLM, batch: TokenBatch): tf.Tensor3D {
@@ -89,6 +86,7 @@ export function defineObjective(spec: ObjectiveSpec): Objective {
 
   return {
     name,
+    specificationVersion: 'v1',
     needs: Object.freeze(needs),
     loss(model: CausalLM, batch: UnlearnBatch, ctx: ObjectiveContext): ObjectiveOutput {
       checkNeeds(name, needs, batch, ctx);

@@ -21,8 +21,9 @@ export type { RmuOptions } from './rmu.js';
 // Building blocks for your own objective (see README: a custom objective in ~30 lines).
 export { defineObjective, batchNll, referenceLogits, checkNeeds } from './define-objective.js';
 export type { ObjectiveSpec, Term, TermContext, TermResult } from './define-objective.js';
-export { tokenLogProbs, tokenCounts, sequenceLogProb, meanSequenceLogProb, meanNll, IGNORE_INDEX } from './sequence-log-prob.js';
-export type { TokenLogProbs } from './sequence-log-prob.js';
+// The label conventions (token log-probs, NLL, IGNORE_INDEX) live in @unlearn/core; re-exported for objective authors.
+export { tokenLogProbs, tokenCounts, sequenceLogProb, meanSequenceLogProb, meanNll, IGNORE_INDEX } from '@unlearn/core';
+export type { TokenLogProbs } from '@unlearn/core';
 export { klToReference } from './kl-divergence.js';
 export { detach } from './detach.js';
-export { parseOptions } from './options.js';
+export { parseOptions } from '@unlearn/core';

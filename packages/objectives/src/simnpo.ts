@@ -5,11 +5,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Scalar } from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import type { Objective } from '@unlearn/core';
+import { meanSequenceLogProb, type Objective } from '@unlearn/core';
 import { defineObjective } from './define-objective.js';
 import { logSigmoid } from './log-sigmoid.js';
 import { parseOptions, weightsSchema } from './options.js';
-import { meanSequenceLogProb } from './sequence-log-prob.js';
 
 export const simnpoOptions = z
   .object({ beta: z.number().finite().positive().default(4.5), delta: z.number().finite().default(0), ...weightsSchema })

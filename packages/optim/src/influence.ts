@@ -38,6 +38,7 @@ export function influence(options: InfluenceOptions = {}): Optimizer {
   const state = new ParamState('influence', []);
   return {
     name: 'influence',
+    specificationVersion: 'v1',
     async step(params: ParamMap, grads: TensorMap, ctx: StepContext): Promise<StepStats> {
       const retain = ctx.probe?.retain;
       if (!retain) throw new Error('influence: needs the retain curvature (ctx.probe.retain): give the Trainer batches with a retain part');
