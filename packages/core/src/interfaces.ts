@@ -79,18 +79,21 @@ export interface CausalLM {
 export interface GenerationOptions {
   /** Tokens to add after each prompt (default 32). */
   maxNewTokens?: number;
-  /** Sample instead of taking the argmax (default: the checkpoint's generation config, else greedy). */
+  /** Sample instead of taking the argmax (default: generation_config.json's do_sample, else false). */
   doSample?: boolean;
+  /** Softmax temperature when sampling (default 1). */
   temperature?: number;
+  /** Keep the k most likely tokens when sampling (0 or undefined: all). */
   topK?: number;
+  /** Nucleus sampling: keep the smallest set of tokens whose probability reaches p (default 1: all). */
   topP?: number;
-  /** Seed of the sampler. */
+  /** Seed of the sampler; row r of a batch draws from its own stream, so a row's tokens do not depend on its batch. */
   seed?: number;
-  /** Stop tokens (default: the model's configured EOS, else `defaultEosTokenId`). null: never stop early. */
+  /** Stop tokens (default: generation_config.json's eos_token_id, else `defaultEosTokenId`). null: never stop early. */
   eosTokenId?: number | readonly number[] | null;
   /** The stop token when neither `eosTokenId` nor the model's config names one (e.g. the tokenizer's EOS). */
   defaultEosTokenId?: number | null;
-  /** Id written into padding positions. */
+  /** Id written into padding positions (masked out; default pad, else EOS, else 0). */
   padTokenId?: number;
 }
 

@@ -8,7 +8,7 @@ const packageDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '.
 
 describe('README', () => {
   it('the GradDiff + Sophia snippet runs as written: forget NLL up, retain NLL not up, win rate reported', async () => {
-    const stdout = await runReadmeSnippet(packageDir, { built: ['core', 'tensors', 'models', 'objectives', 'optim'] });
+    const stdout = await runReadmeSnippet(packageDir, { built: ['core', 'tensors', 'models', 'objectives', 'optim', 'train'] });
     const read = (when: string) => {
       const m = new RegExp(`^${when}: forget NLL (\\d+\\.\\d+), retain NLL (\\d+\\.\\d+)$`, 'm').exec(stdout);
       expect(m, `${when} line in:\n${stdout}`).toBeTruthy();

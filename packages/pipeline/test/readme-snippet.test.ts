@@ -20,5 +20,5 @@ describe('README', () => {
     expect(m, stdout).toBeTruthy();
     expect(Number(m![2])).toBeLessThan(Number(m![1])); // unlearning lowered the forget answers' probability
     expect(/^retain probability (\d\.\d+)$/m.exec(stdout), stdout).toBeTruthy();
-  });
+  }, 240_000);
 });
