@@ -6,7 +6,11 @@ const packagesDir = fileURLToPath(new URL('./packages/', import.meta.url));
 
 export default defineConfig({
   resolve: {
-    alias: [{ find: /^@unlearn\/([a-z-]+)$/, replacement: `${packagesDir}$1/src/index.ts` }],
+    alias: [
+      { find: /^@unlearn\/([a-z-]+)$/, replacement: `${packagesDir}$1/src/index.ts` },
+      // subpath exports (`@unlearn/tensors/sums`) name their source file
+      { find: /^@unlearn\/([a-z-]+)\/([a-z-]+)$/, replacement: `${packagesDir}$1/src/$2.ts` },
+    ],
   },
   test: {
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],

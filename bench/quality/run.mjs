@@ -7,22 +7,21 @@
 //     learning-rate grid, plus WAGLE-masked NPO (AdamW, Sophia-gnb) and one-shot influence (WoodFisher) variants;
 //  3. evaluate every run (forget quality, model utility, forget ROUGE-L, privleak) and write results.json,
 //     results.md and an HTML report.
-// Each run is `node packages/cli/dist/bin.js <command> --config <yaml>` in its own process and its own run folder
-// under bench/quality/runs/ (git-ignored); a finished run (summary.json present) is skipped, so the script resumes.
+// Each run is one call of the pipeline API (@unlearn/pipeline's finetune / unlearn) with its own run folder under
+// bench/quality/runs/ (git-ignored; its config is also saved to runs/<plan>/configs/); a finished run (summary.json
+// present) is skipped, so the script resumes.
 // Usage: pnpm build && node bench/quality/run.mjs [--plan quick|full] [--seeds 1] [--grid-seeds 1] [--only npo] [--backend native|wasm]
 //   --grid-seeds N: the first N seeds run every learning rate of the grid; later seeds re-run only each cell's chosen lr.
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 
-const run = promisify(execFile);
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
 const shared = path.resolve(root, '../shared');
-const bin = path.join(root, 'packages/cli/dist/bin.js');
+// the built pipeline package (pnpm build), by path: bench/ is not a workspace package
+const pipeline = await import(path.join(root, 'packages/pipeline/dist/index.js'));
 const args = Object.fromEntries(process.argv.slice(2).reduce((acc, a, i, all) => (a.startsWith('--') ? [...acc, [a.slice(2), all[i + 1]]] : acc), []));
 const planName = args.plan ?? 'full';
 const seeds = Array.from({ length: Number(args.seeds ?? 1) }, (_, i) => i);
@@ -62,33 +61,34 @@ const OPTIMIZERS = [
   { key: 'sophia-fisher', optimizer: (lr) => ({ name: 'sophia', lr, options: { estimator: 'fisher' } }), grid: LR_GRID.sophia },
 ];
 
-async function runCli(command, name, config) {
+async function runPipeline(command, name, config) {
   const dir = path.join(runsDir, name);
   if (existsSync(path.join(dir, 'summary.json'))) return { dir, summary: JSON.parse(await readFile(path.join(dir, 'summary.json'), 'utf8')), cached: true };
   await rm(dir, { recursive: true, force: true }); // an unfinished run (no summary.json) starts over
   await mkdir(path.join(runsDir, 'configs'), { recursive: true });
   const file = path.join(runsDir, 'configs', `${name}.json`);
-  await writeFile(file, JSON.stringify({ ...base, ...config, name, data: { ...data, ...(config.data ?? {}) } }, null, 2));
+  const runConfig = { ...base, ...config, name, data: { ...data, ...(config.data ?? {}) } };
+  await writeFile(file, JSON.stringify(runConfig, null, 2));
   const t0 = Date.now();
   process.stderr.write(`${name}… `);
+  let summary;
   try {
-    await run(process.execPath, [bin, command, '--config', file], { timeout: 3_600_000, maxBuffer: 1 << 26 });
+    ({ summary } = await pipeline[command](runConfig));
   } catch (e) {
-    const why = (e.stderr || e.message || '').toString().trim().split('\n').filter(Boolean).pop();
+    const why = (e.message || String(e)).trim().split('\n').filter(Boolean).pop();
     process.stderr.write(`FAILED (${why})\n`);
     return { dir, error: why };
   }
-  const summary = JSON.parse(await readFile(path.join(dir, 'summary.json'), 'utf8'));
   process.stderr.write(`${((Date.now() - t0) / 1000).toFixed(0)} s  FQ ${summary.metrics.forgetQuality?.toExponential?.(2)}  MU ${summary.metrics.modelUtility?.toFixed?.(3)}\n`);
   return { dir, summary };
 }
 
 const stories = path.join(shared, 'models/stories260K');
 const finetune = { model: { path: stories }, optimizer: { name: 'adamw', lr: 3e-3 }, training: { epochs: plan.finetuneEpochs, batchSize: 16, seed: 0, schedule: 'cosine', warmupSteps: 10 } };
-const retain = await runCli('finetune', 'retain-only', { ...finetune, data: { train: 'retain90' }, eval: { ...evalCfg, enabled: true } });
+const retain = await runPipeline('finetune', 'retain-only', { ...finetune, data: { train: 'retain90' }, eval: { ...evalCfg, enabled: true } });
 if (retain.error) process.exit(1);
 const retainEval = path.join(retain.dir, 'eval.json');
-const target = await runCli('finetune', 'target', { ...finetune, data: { train: 'full' }, eval: { ...evalCfg, enabled: true, retainEval } });
+const target = await runPipeline('finetune', 'target', { ...finetune, data: { train: 'full' }, eval: { ...evalCfg, enabled: true, retainEval } });
 if (target.error) process.exit(1);
 const targetFQ = target.summary.metrics.forgetQuality;
 process.stderr.write(`target forget quality vs retain-only: ${targetFQ} (${targetFQ < 1e-3 ? 'OK < 1e-3' : 'NOT below 1e-3: the target has not memorised the forget set enough'})\n`);
@@ -109,7 +109,7 @@ for (const seed of seeds) {
       for (const lr of opt.grid) {
         if (!wanted(`${objective} × ${opt.key}`, lr)) continue;
         const name = `${objective}-${opt.key}-lr${lr}-s${seed}`;
-        cells.push({ cell: `${objective} × ${opt.key}`, objective, optimizer: opt.key, lr, seed, ...(await runCli('unlearn', name, unlearnCfg(objective, opt.optimizer(lr), seed))) });
+        cells.push({ cell: `${objective} × ${opt.key}`, objective, optimizer: opt.key, lr, seed, ...(await runPipeline('unlearn', name, unlearnCfg(objective, opt.optimizer(lr), seed))) });
       }
     }
   }
@@ -118,14 +118,14 @@ for (const seed of seeds) {
     for (const lr of opt.grid) {
       if (!wanted(`npo + wagle × ${opt.key}`, lr)) continue;
       const name = `npo-wagle-${opt.key}-lr${lr}-s${seed}`;
-      cells.push({ cell: `npo + wagle × ${opt.key}`, objective: 'npo', optimizer: opt.key, mask: 'wagle', lr, seed, ...(await runCli('unlearn', name, unlearnCfg('npo', opt.optimizer(lr), seed, { mask: { name: 'wagle', keep: 0.5 } }))) });
+      cells.push({ cell: `npo + wagle × ${opt.key}`, objective: 'npo', optimizer: opt.key, mask: 'wagle', lr, seed, ...(await runPipeline('unlearn', name, unlearnCfg('npo', opt.optimizer(lr), seed, { mask: { name: 'wagle', keep: 0.5 } }))) });
     }
   }
   // One-shot influence unlearning θ ← θ + α·H_r⁻¹∇ℓ_f (WoodFisher on retain per-sample gradients); GradDiff's batches carry the retain part the probe needs
   for (const scale of LR_GRID.influence) {
     if (!wanted('influence (one-shot)', scale)) continue;
     const name = `influence-woodfisher-a${scale}-s${seed}`;
-    cells.push({ cell: 'influence (one-shot)', objective: 'graddiff', optimizer: 'influence', lr: scale, seed, ...(await runCli('unlearn', name, unlearnCfg('graddiff', { name: 'influence', options: { solver: 'woodfisher', scale } }, seed, { training: { steps: 1, batchSize: 8, seed } }))) });
+    cells.push({ cell: 'influence (one-shot)', objective: 'graddiff', optimizer: 'influence', lr: scale, seed, ...(await runPipeline('unlearn', name, unlearnCfg('graddiff', { name: 'influence', options: { solver: 'woodfisher', scale } }, seed, { training: { steps: 1, batchSize: 8, seed } }))) });
   }
 }
 
@@ -177,5 +177,8 @@ for (const [file, text] of [[`results-${planName}.json`, `${JSON.stringify(resul
   await writeFile(path.join(here, `${file}.tmp`), text);
   await rename(path.join(here, `${file}.tmp`), path.join(here, file));
 }
-await run(process.execPath, [bin, 'report', ...cells.filter((c) => c.summary).map((c) => c.dir), '--baseline', target.dir, retain.dir, '--out', path.join(here, `report-${planName}`), '--title', `SOUL on TOFU (${planName})`]);
+await pipeline.writeReport(path.join(here, `report-${planName}`), {
+  title: `SOUL on TOFU (${planName})`, runs: cells.filter((c) => c.summary).map((c) => c.summary), baselines: [target.summary, retain.summary],
+  createdAt: new Date().toISOString(),
+});
 process.stdout.write(md);

@@ -1,11 +1,12 @@
-// The TOFU pipeline on the real dataset (../shared/data/tofu beside the checkout, or --data):
+// The TOFU pipeline on the real dataset (../shared/data/tofu beside the checkout, or --data), through the pipeline API:
 // fine-tune a retain-only model and a target model from the same weights, forget the forget split with NPO under
 // SOUL (Sophia) and AdamW, evaluate (forget quality against the retain-only model, model utility, ROUGE-L, privleak)
 // and write one report. Every option has a default; e.g.
 //   node tofu.mjs --model ../../../shared/models/stories260K --split forget01 --authors 2,18 --epochs 20
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { main } from '@unlearn/cli';
+import { finetune, unlearn, writeReport } from '@unlearn/pipeline';
+import { progressPrinter } from '@unlearn/cli';
 
 const here = path.dirname(new URL(import.meta.url).pathname);
 const { values: o } = parseArgs({
@@ -26,26 +27,35 @@ const { values: o } = parseArgs({
 });
 const pct = Number(o.split.slice(-2));
 const retainSplit = `retain${String(100 - pct).padStart(2, '0')}`;
-const [forgetAuthors, retainAuthors] = (o.authors ?? '').split(',').filter(Boolean);
+const [forgetAuthors, retainAuthors] = (o.authors ?? '').split(',').filter(Boolean).map(Number);
 const stamp = new Date().toISOString().replace(/[-:.]/g, '');
 const out = path.resolve(o.out, stamp);
-const common = [
-  '--backend', o.backend, '--out', out, '--data-dir', o.data, '--data-forget', o.split, '--data-retain', retainSplit,
-  ...(forgetAuthors ? ['--data-forget-authors', forgetAuthors] : []), ...(retainAuthors ? ['--data-retain-authors', retainAuthors] : []),
-  '--eval-max-items', o['eval-items'],
-];
-const step = async (...argv) => {
-  const code = await main([...argv, ...common]);
-  if (code !== 0) process.exit(code);
+const events = { onEvent: progressPrinter() }; // progress bars on stderr, as the CLI shows them
+
+const base = {
+  backend: o.backend, out,
+  data: { dir: o.data, forget: o.split, retain: retainSplit, forgetAuthors, retainAuthors },
+  eval: { maxItems: Number(o['eval-items']) },
 };
-const ft = [...(o['extra-train'] ? ['--data-extra-train', o['extra-train']] : []), '--model-path', o.model, '--training-epochs', o.epochs, '--optimizer-lr', '3e-3', '--training-batch-size', '16', '--eval-enabled', 'true'];
-await step('finetune', '--name', 'retain-only', '--data-train', retainSplit, ...ft);
-const retainEval = path.join(out, 'retain-only', 'eval.json');
-await step('finetune', '--name', 'target', '--data-train', 'full', '--eval-retain-eval', retainEval, ...ft);
-const target = path.join(out, 'target', 'checkpoint');
-for (const [name, opt] of [['npo-sophia', ['--optimizer-name', 'sophia', '--optimizer-options', 'estimator=gnb']], ['npo-adamw', ['--optimizer-name', 'adamw']]]) {
-  await step('unlearn', '--name', name, '--model-path', target, '--objective-name', 'npo', ...opt, '--optimizer-lr', o.lr,
-    '--training-epochs', o['unlearn-epochs'], '--eval-retain-eval', retainEval);
+const ft = (name, train, evalExtra = {}) => ({
+  ...base, name, model: { path: o.model },
+  data: { ...base.data, train, extraTrain: o['extra-train'] ? o['extra-train'].split(',') : [] },
+  optimizer: { name: 'adamw', lr: 3e-3 }, training: { epochs: Number(o.epochs), batchSize: 16 },
+  eval: { ...base.eval, enabled: true, ...evalExtra },
+});
+const retainOnly = await finetune(ft('retain-only', retainSplit), events);
+const retainEval = retainOnly.folder.eval;
+const target = await finetune(ft('target', 'full', { retainEval }), events);
+const runs = [];
+for (const [name, optimizer] of [['npo-sophia', { name: 'sophia', options: { estimator: 'gnb' } }], ['npo-adamw', { name: 'adamw' }]]) {
+  const r = await unlearn({
+    ...base, name, model: { path: target.folder.checkpoint }, objective: { name: 'npo' },
+    optimizer: { ...optimizer, lr: Number(o.lr) }, training: { epochs: Number(o['unlearn-epochs']) }, eval: { ...base.eval, retainEval },
+  }, events);
+  runs.push(r.summary);
 }
-await main(['report', path.join(out, 'npo-sophia'), path.join(out, 'npo-adamw'), '--baseline', path.join(out, 'target'), path.join(out, 'retain-only'),
-  '--out', path.join(out, 'report'), '--title', `TOFU ${o.split}: NPO with SOUL (Sophia) vs AdamW`]);
+const report = await writeReport(path.join(out, 'report'), {
+  title: `TOFU ${o.split}: NPO with SOUL (Sophia) vs AdamW`, runs, baselines: [target.summary, retainOnly.summary],
+  createdAt: new Date().toISOString(),
+});
+console.log(`report: ${report.html}`);

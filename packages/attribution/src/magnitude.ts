@@ -2,8 +2,8 @@
 // Needs no data.
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
+import { parseOptions } from '@unlearn/core';
 import { rankedParams } from './loss-gradients.js';
-import { parseOptions } from './options.js';
 import { scoredMaskBuilder, type ScoredMaskBuilder } from './score-mask.js';
 
 export const magnitudeOptions = z.object({}).strict();

@@ -7,7 +7,7 @@ import type { Mask, ParamMap } from '@unlearn/core';
 import { readSafetensors, writeSafetensors } from '@unlearn/tensors';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { MASK_FORMAT, loadMask, saveMask, summarizeMask, validateMask } from './index.js';
-import { useTestBackend } from './test-utils/backend.js';
+import { useTestBackend } from '@unlearn/test-utils';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'unlearn-mask-'));
 let before = 0;

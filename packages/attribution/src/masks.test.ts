@@ -9,9 +9,9 @@ import type { Mask, MaskData } from '@unlearn/core';
 import { createModel } from '@unlearn/models';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { magnitude, random, salun, wagle, type ScoredMaskBuilder } from './index.js';
-import { useTestBackend } from './test-utils/backend.js';
-import { ToyLM, disposeBatches, tokenBatch } from './test-utils/toy-lm.js';
-import type { FixtureTensor, FixtureTokens } from './test-utils/toy-lm.js';
+import { useTestBackend } from '@unlearn/test-utils';
+import { ToyLM, disposeBatches, fixtureBatch as tokenBatch } from '@unlearn/test-utils';
+import type { FixtureTensor, FixtureTokens } from '@unlearn/test-utils';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const fixture = JSON.parse(readFileSync(path.join(here, '../test/fixtures/masks.json'), 'utf8')) as {

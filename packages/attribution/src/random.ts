@@ -3,9 +3,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { rankedParams } from './loss-gradients.js';
-import { parseOptions } from './options.js';
 import { scoredMaskBuilder, type ScoredMaskBuilder } from './score-mask.js';
-import { mulberry32 } from '@unlearn/core';
+import { parseOptions } from '@unlearn/core';
+import { mulberry32 } from '@unlearn/random';
 
 export const randomOptions = z.object({ seed: z.number().int().default(0) }).strict();
 export type RandomOptions = z.input<typeof randomOptions>;

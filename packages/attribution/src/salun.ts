@@ -3,9 +3,8 @@
 // forget NLL, gradients summed over batches.
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import type { TensorMap } from '@unlearn/core';
+import { parseOptions, type TensorMap } from '@unlearn/core';
 import { summedLossGradients } from './loss-gradients.js';
-import { parseOptions } from './options.js';
 import { scoredMaskBuilder, type ScoredMaskBuilder } from './score-mask.js';
 
 export const salunOptions = z.object({}).strict();

@@ -37,6 +37,7 @@ export async function maskFromScores(name: string, model: CausalLM, scores: Tens
 export function scoredMaskBuilder(name: string, scores: (model: CausalLM, data: MaskData) => TensorMap): ScoredMaskBuilder {
   return {
     name,
+    specificationVersion: 'v1',
     async scores(model, data) {
       return scores(model, data);
     },

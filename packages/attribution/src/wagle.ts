@@ -7,9 +7,8 @@
 // may change.
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import type { TensorMap } from '@unlearn/core';
+import { parseOptions, type TensorMap } from '@unlearn/core';
 import { rankedParams, summedLossGradients } from './loss-gradients.js';
-import { parseOptions } from './options.js';
 import { scoredMaskBuilder, type ScoredMaskBuilder } from './score-mask.js';
 
 export const wagleOptions = z.object({ mu: z.number().finite().positive().default(1e-6) }).strict();

@@ -1,10 +1,14 @@
-// The `unlearn` command line. Each run command takes a YAML/JSON config (--config) whose every key is also a flag.
+// The `unlearn` command line: a thin flag parser over @unlearn/pipeline. Each run command takes a YAML/JSON config
+// (--config) whose every key is also a flag, resolves it (the command's defaults, the file, the flags), and calls the
+// pipeline's finetune / unlearn / evaluate with a progress printer subscribed to the run's events.
 import { Command, CommanderError, Option } from 'commander';
 import { list } from '@unlearn/core';
-import { BACKENDS, type RunConfigInput } from './config/schema.js';
-import { addConfigFlags } from './config/flags.js';
-import { resolveConfig, startRun, withConfigOption, type RunContext } from './commands/context.js';
-import type { RunSummary } from './report/report.js';
+import {
+  BACKENDS, EVAL_DEFAULTS, FINETUNE_DEFAULTS, UNLEARN_DEFAULTS, loadRunConfig, type RunConfig, type RunConfigInput, type RunOptions,
+  type RunResult,
+} from '@unlearn/pipeline';
+import { addConfigFlags, flagOverrides } from './config/flags.js';
+import { progressPrinter } from './run/progress.js';
 
 export interface CliIO {
   stdout: NodeJS.WritableStream;
@@ -13,31 +17,23 @@ export interface CliIO {
 
 const defaultIO: CliIO = { stdout: process.stdout, stderr: process.stderr };
 
-/** Prints the one-run table and where its report is. */
-async function finishRun(ctx: RunContext, summary: RunSummary, io: CliIO): Promise<void> {
-  const { writeReport } = await import('./report/report.js');
-  const { formatTable } = await import('./report/table.js');
-  const report = await writeReport(ctx.folder.dir, { title: `unlearn ${ctx.command}: ${ctx.folder.name}`, runs: [summary], createdAt: new Date().toISOString() });
-  ctx.log.event('done', { summary: { ...summary, losses: undefined }, report: report.html });
-  io.stdout.write(`${formatTable([summary])}\n`);
-  io.stdout.write(`run folder: ${ctx.folder.dir}\nreport: ${report.html}\n`);
+/** Resolves a run command's config: its defaults, then the --config file, then flags (errors name the file or flag). */
+export async function resolveConfig(opts: Record<string, unknown>, defaults: RunConfigInput = {}): Promise<RunConfig> {
+  const { overrides, flagByKey } = flagOverrides(opts);
+  return loadRunConfig(opts.config as string | undefined, overrides, flagByKey, defaults as Record<string, unknown>);
 }
 
-function runCommand(
-  program: Command,
-  name: string,
-  description: string,
-  defaults: () => Promise<RunConfigInput>,
-  body: (ctx: RunContext) => Promise<RunSummary>,
-  io: CliIO,
-): void {
-  const cmd = withConfigOption(program.command(name).description(description));
+type RunFn = (config: RunConfigInput, options: RunOptions) => Promise<RunResult>;
+
+function runCommand(program: Command, name: string, description: string, defaults: RunConfigInput, run: () => Promise<RunFn>, io: CliIO): void {
+  const cmd = program.command(name).description(description).option('-c, --config <file>', 'run config (YAML or JSON); flags override its keys');
   addConfigFlags(cmd);
   cmd.action(async (opts: Record<string, unknown>) => {
-    const config = await resolveConfig(opts, await defaults());
-    const ctx = await startRun(name, config, io.stderr);
-    const summary = await body(ctx);
-    await finishRun(ctx, summary, io);
+    const config = await resolveConfig(opts, defaults);
+    const { formatTable } = await import('@unlearn/pipeline');
+    const { summary, folder, report } = await (await run())(config, { onEvent: progressPrinter({ stream: io.stderr, quiet: config.log.quiet }) });
+    io.stdout.write(`${formatTable([summary])}\n`);
+    io.stdout.write(`run folder: ${folder.dir}\nreport: ${report.html}\n`);
   });
 }
 
@@ -49,11 +45,11 @@ export function buildProgram(io: CliIO = defaultIO): Command {
     .exitOverride();
 
   runCommand(program, 'finetune', 'fine-tune a model on a QA split (makes the target and the retain-only model)',
-    async () => (await import('./commands/finetune.js')).FINETUNE_DEFAULTS, async (ctx) => (await import('./commands/finetune.js')).finetune(ctx), io);
+    FINETUNE_DEFAULTS, async () => (await import('@unlearn/pipeline')).finetune, io);
   runCommand(program, 'unlearn', 'forget a split with an objective × optimizer (× mask), then evaluate',
-    async () => (await import('./commands/unlearn.js')).UNLEARN_DEFAULTS, async (ctx) => (await import('./commands/unlearn.js')).unlearn(ctx), io);
+    UNLEARN_DEFAULTS, async () => (await import('@unlearn/pipeline')).unlearn, io);
   runCommand(program, 'eval', 'evaluate a model: forget quality, model utility, ROUGE-L, privleak',
-    async () => ({}), async (ctx) => (await import('./commands/evaluate.js')).evalCommand(ctx), io);
+    EVAL_DEFAULTS, async () => (await import('@unlearn/pipeline')).evaluate, io);
 
   program
     .command('report')
@@ -111,15 +107,17 @@ export function buildProgram(io: CliIO = defaultIO): Command {
     .option('--quick', 'a much smaller run (seconds; for tests)')
     .option('--quiet', 'no progress bars')
     .action(async (o: { out: string; backend: string; quick?: boolean; quiet?: boolean }) => {
-      const { demoCommand } = await import('./commands/demo.js');
-      await demoCommand({ out: o.out, backend: o.backend as 'wasm', quick: !!o.quick, quiet: !!o.quiet }, io);
+      const { demo, formatTable } = await import('@unlearn/pipeline');
+      const say = (s: string) => void (o.quiet || io.stderr.write(`${s}\n`));
+      const r = await demo({ out: o.out, backend: o.backend as 'wasm', quick: !!o.quick, say, onEvent: progressPrinter({ stream: io.stderr, quiet: !!o.quiet }) });
+      io.stdout.write(`\n${formatTable([...r.baselines, ...r.runs])}\n\nreport: ${r.report}\n`);
     });
 
   program
     .command('list')
     .description('registered objectives, optimizers, masks and metrics')
     .action(async () => {
-      await import('./commands/context.js');
+      await import('@unlearn/pipeline'); // registers the built-in objectives, optimizers and masks
       for (const kind of ['objective', 'optimizer', 'mask', 'metric'] as const) io.stdout.write(`${kind}s: ${list(kind).join(', ') || '(none)'}\n`);
     });
 

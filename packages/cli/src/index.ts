@@ -1,17 +1,7 @@
-export { runConfigSchema, registryName, BACKENDS } from './config/schema.js';
-export type { RunConfig, RunConfigInput } from './config/schema.js';
-export { loadRunConfig, validateRunConfig, readConfigFile, mergeConfig, formatIssue, ConfigError } from './config/load.js';
+// @unlearn/cli — the `unlearn` command, a thin flag parser over @unlearn/pipeline (which holds the pipeline API).
+export { main, buildProgram, resolveConfig } from './cli.js';
+export type { CliIO } from './cli.js';
 export { configFlags, addConfigFlags, flagOverrides, parseFlagValue } from './config/flags.js';
 export type { FlagSpec } from './config/flags.js';
-export { RunLog } from './run/log.js';
-export type { Progress, StepEvent } from './run/log.js';
-export { renderHtml, renderMarkdown, writeReport, lossCharts, tradeoffChart, METRIC_COLUMNS } from './report/report.js';
-export type { ReportInput, RunSummary, LossPoint } from './report/report.js';
-export { lineChart, scatterPlot, niceTicks, escapeXml } from './report/svg.js';
+export { progressPrinter } from './run/progress.js';
 export { screenshotHtml, findChromium } from './report/screenshot.js';
-export { main, buildProgram } from './cli.js';
-export type { CliIO } from './cli.js';
-export { buildWordTokenizer, wordPieces } from './demo/word-tokenizer.js';
-export { prepareDemoAssets, tinyLlamaConfig } from './commands/demo.js';
-export type { DemoAssets } from './commands/demo.js';
-export { formatTable } from './report/table.js';

@@ -10,7 +10,7 @@ import { list } from '@unlearn/core';
 import { generateDemoDataset, writeDemoDataset } from '@unlearn/data';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../src/cli.js';
-import { buildWordTokenizer } from '../src/demo/word-tokenizer.js';
+import { buildWordTokenizer } from '@unlearn/pipeline';
 
 class Capture extends Writable {
   text = '';

@@ -1,14 +1,10 @@
+// @unlearn/core — the spec package: versioned interfaces, typed registries (with parseOptions for factory options)
+// and the one labels module (IGNORE_INDEX, the HF label shift, token log-probs, cross-entropy, loss-token counts).
 export * from './interfaces.js';
-export { register, get, list, unregister } from './registry.js';
-export type { RegistryKind, RegistryKinds } from './registry.js';
-export { Trainer, NonFiniteLossError, checkpointName } from './trainer.js';
-export type { TrainerOptions, TrainResult, StepEvent, UnlearnData, CheckpointOptions } from './trainer.js';
+export { register, get, list, unregister, checkSpecification, parseOptions } from './registry.js';
+export type { RegistryKind, RegistryKinds, OptionsSchema, OptionsIssue } from './registry.js';
 export {
-  createCurvatureProbe, finiteDifferenceHvp, gradientsOf, weightedCrossEntropy, shiftLabels, lossOf, inverseCdfSampler,
-  IGNORE_INDEX, DEFAULT_FD_SCALE,
-} from './curvature-probe.js';
-export type { CurvatureProbeOptions, DisposableCurvatureProbe, LabelSampler } from './curvature-probe.js';
-export { memoryCheckpointIO, directoryCheckpointIO, encodeTensors, decodeTensors } from './checkpoint.js';
-export type { CheckpointIO } from './checkpoint.js';
-export { seededRandom, deriveSeed, mulberry32 } from './seeded-random.js';
-export type { SeededRandom } from './seeded-random.js';
+  IGNORE_INDEX, shiftLabels, tokenLogProbs, tokenCounts, sequenceLogProb, meanSequenceLogProb, meanNll, batchNll, lossTokens,
+  isLabelled, weightedCrossEntropy,
+} from './labels.js';
+export type { TokenLogProbs } from './labels.js';

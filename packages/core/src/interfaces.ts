@@ -3,8 +3,13 @@
 // Type-only imports: this file has no runtime dependency on a backend.
 import type { Scalar, Tensor, Tensor2D, Tensor3D, Variable } from '@tensorflow/tfjs-core';
 
-/** Version of these interfaces; bumped on any breaking change to a shape below. */
+/**
+ * Version of these interfaces; bumped on any breaking change to a shape below. Every objective, optimizer, mask builder
+ * and metric carries it (`specificationVersion: 'v1'`, as vercel/ai's providers do), and the registry refuses an
+ * implementation whose version is missing or different — a plugin built against another @unlearn/core fails at once.
+ */
 export const specificationVersion = 'v1' as const;
+export type SpecificationVersion = typeof specificationVersion;
 
 /** Trainable parameters keyed by their Hugging Face state-dict names (e.g. `model.layers.0.self_attn.q_proj.weight`). */
 export type ParamMap = Map<string, Variable>;
@@ -24,7 +29,7 @@ export interface ModelConfig {
  * One tokenized batch. All int32, shape [batch, seq].
  * - `attentionMask`: 1 for real tokens, 0 for padding.
  * - `labels`: Hugging Face convention — aligned with `inputIds` (the loss shifts internally: logits at t predict
- *   labels at t+1); -100 marks tokens that carry no loss (prompt, padding).
+ *   labels at t+1); IGNORE_INDEX (./labels.ts) marks tokens that carry no loss (prompt, padding).
  */
 export interface TokenBatch {
   inputIds: Tensor2D;
@@ -37,6 +42,11 @@ export interface UnlearnBatch {
   forget: TokenBatch;
   retain?: TokenBatch;
   alternate?: TokenBatch;
+}
+
+/** The batch a fine-tuning step sees: next-token NLL on the labelled tokens of `train` (no forget/retain roles). */
+export interface FinetuneBatch {
+  train: TokenBatch;
 }
 
 export interface ForwardInput {
@@ -63,6 +73,37 @@ export interface CausalLM {
   /** An independent, non-trainable copy: the reference model for KL / NPO / DPO. */
   frozenCopy(): CausalLM;
   dispose(): void;
+}
+
+/** Decoding settings of {@link GenerativeLM.generateTokens}. */
+export interface GenerationOptions {
+  /** Tokens to add after each prompt (default 32). */
+  maxNewTokens?: number;
+  /** Sample instead of taking the argmax (default: generation_config.json's do_sample, else false). */
+  doSample?: boolean;
+  /** Softmax temperature when sampling (default 1). */
+  temperature?: number;
+  /** Keep the k most likely tokens when sampling (0 or undefined: all). */
+  topK?: number;
+  /** Nucleus sampling: keep the smallest set of tokens whose probability reaches p (default 1: all). */
+  topP?: number;
+  /** Seed of the sampler; row r of a batch draws from its own stream, so a row's tokens do not depend on its batch. */
+  seed?: number;
+  /** Stop tokens (default: generation_config.json's eos_token_id, else `defaultEosTokenId`). null: never stop early. */
+  eosTokenId?: number | readonly number[] | null;
+  /** The stop token when neither `eosTokenId` nor the model's config names one (e.g. the tokenizer's EOS). */
+  defaultEosTokenId?: number | null;
+  /** Id written into padding positions (masked out; default pad, else EOS, else 0). */
+  padTokenId?: number;
+}
+
+/** A causal LM that can also continue prompts (greedy or sampled): what generation-based metrics (ROUGE) need. */
+export interface GenerativeLM extends CausalLM {
+  /**
+   * Continues each prompt (token ids, BOS included as the model expects) by up to `maxNewTokens` tokens; returns the
+   * new ids per prompt (ending with the stop token when generation stopped there).
+   */
+  generateTokens(prompts: readonly (readonly number[])[], options?: GenerationOptions): Promise<number[][]>;
 }
 
 /**
@@ -99,6 +140,8 @@ export interface ObjectiveOutput {
 /** An unlearning objective: a loss to MINIMISE, built from differentiable tfjs ops. */
 export interface Objective {
   readonly name: string;
+  /** The version of these interfaces the implementation was built against: `'v1'`. */
+  readonly specificationVersion: SpecificationVersion;
   readonly needs: { retain?: boolean; reference?: boolean; alternate?: boolean; hiddenStates?: boolean };
   loss(model: CausalLM, batch: UnlearnBatch, ctx: ObjectiveContext): Scalar | ObjectiveOutput;
   /**
@@ -225,6 +268,8 @@ export type StepStats = Record<string, number>;
 
 export interface Optimizer {
   readonly name: string;
+  /** The version of these interfaces the implementation was built against: `'v1'`. */
+  readonly specificationVersion: SpecificationVersion;
   /**
    * `false` for zeroth-order optimizers: the Trainer then opens no gradient tape and passes an empty `grads` map;
    * the optimizer estimates what it needs through `ctx.probe.loss()` / `lossValue()`.
@@ -261,6 +306,8 @@ export interface MaskData {
 
 export interface MaskBuilder {
   readonly name: string;
+  /** The version of these interfaces the implementation was built against: `'v1'`. */
+  readonly specificationVersion: SpecificationVersion;
   /** `keep`: fraction of entries (globally ranked across all parameters) that may change, in (0, 1]. */
   build(model: CausalLM, data: MaskData, options: { keep: number }): Promise<Mask>;
 }
@@ -275,6 +322,8 @@ export interface MetricContext {
 
 export interface Metric<Result = unknown> {
   readonly name: string;
+  /** The version of these interfaces the implementation was built against: `'v1'`. */
+  readonly specificationVersion: SpecificationVersion;
   /** Names of metrics whose results this one consumes; they run first. */
   readonly dependsOn?: readonly string[];
   compute(ctx: MetricContext): Promise<Result>;

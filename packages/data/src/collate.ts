@@ -1,7 +1,8 @@
-// Encoded examples → a padded TokenBatch (int32 tensors [batch, seq]). Padding gets attention 0 and label -100.
+// Encoded examples → a padded TokenBatch (int32 tensors [batch, seq]). Padding gets attention 0 and label IGNORE_INDEX.
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tokenizer, TokenBatch, UnlearnBatch } from '@unlearn/core';
-import { IGNORE_INDEX, type EncodedExample } from './encode-qa.js';
+import { IGNORE_INDEX } from '@unlearn/core';
+import type { EncodedExample } from './encode-qa.js';
 
 export type PaddingSide = 'left' | 'right';
 

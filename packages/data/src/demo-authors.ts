@@ -3,7 +3,7 @@
 // templated so a tiny model can memorise them in minutes on a CPU. Every name, place and title list below was written
 // for this project; any resemblance to real authors is accidental.
 import type { PerturbedQaRow } from './qa-rows.js';
-import { deriveSeed, seededRandom, type SeededRandom } from '@unlearn/core';
+import { deriveSeed, seededRandom, type SeededRandom } from '@unlearn/random';
 
 export interface AuthorProfile {
   name: string;

@@ -6,7 +6,7 @@ import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { authorQa, generateAuthorProfiles, type AuthorProfile, type DemoQaRow } from './demo-authors.js';
 import type { OptionsPerturbedQaRow, OptionsQaRow, PerturbedQaRow, QaRow } from './qa-rows.js';
-import { deriveSeed, seededRandom } from '@unlearn/core';
+import { deriveSeed, seededRandom } from '@unlearn/random';
 
 export interface DemoDatasetOptions {
   seed?: number;

@@ -1,15 +1,12 @@
-// Question-answer rows → token ids with Hugging Face labels: prompt tokens get -100 (no loss), answer tokens their
+// Question-answer rows → token ids with Hugging Face labels: prompt tokens get IGNORE_INDEX (no loss), answer tokens their
 // ids, then EOS when configured — TOFU's recipe (Maini et al. 2024, `convert_raw_data_to_model_format`): tokenize the
 // prompt and the full text, mask the prompt's length of the full text.
-import type { Tokenizer } from '@unlearn/core';
+import { IGNORE_INDEX, type Tokenizer } from '@unlearn/core';
 import { DataError } from './data-error.js';
 import { plainTemplate, type PromptFormatter } from './prompt-template.js';
 import type { QaRow } from './qa-rows.js';
 
-/** Label value that carries no loss (PyTorch's CrossEntropyLoss ignore_index, used by HF). */
-export const IGNORE_INDEX = -100;
-
-/** One tokenized sequence, not yet padded. `labels` is aligned with `inputIds` (-100 = no loss). */
+/** One tokenized sequence, not yet padded. `labels` is aligned with `inputIds` (IGNORE_INDEX = no loss). */
 export interface EncodedExample {
   inputIds: number[];
   labels: number[];

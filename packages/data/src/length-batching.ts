@@ -1,7 +1,7 @@
 // Which examples go in which batch. Grouping by length wastes little padding while keeping batches random: shuffle,
 // cut into megabatches of `megabatchFactor × batchSize`, sort each megabatch by length, slice batches, shuffle the
 // batch order — the scheme of Hugging Face's `get_length_grouped_indices` (LengthGroupedSampler), seeded here.
-import { seededRandom } from '@unlearn/core';
+import { seededRandom } from '@unlearn/random';
 
 export interface BatchPlanOptions {
   batchSize: number;

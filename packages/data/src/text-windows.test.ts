@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { loadTokenizer } from '@unlearn/models';
 import { describe, expect, it } from 'vitest';
-import { IGNORE_INDEX } from './encode-qa.js';
+import { IGNORE_INDEX } from '@unlearn/core';
 import { loadTextWindows, textWindows } from './text-windows.js';
 import { charIds, charTokenizer } from './test-utils/char-tokenizer.js';
 import { CORPORA_DIR, STORIES260K_DIR } from './test-utils/shared-data.js';

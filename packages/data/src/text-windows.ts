@@ -1,10 +1,11 @@
 // Plain text → fixed-size token windows for language-model training or perplexity. Documents (split on an optional
 // separator such as `<|endoftext|>`) are tokenized, joined, and cut into windows of `windowTokens`. With a stride
-// shorter than the window, the overlap is context only (labels -100), so each token is scored once — the sliding-window
+// shorter than the window, the overlap is context only (labels IGNORE_INDEX), so each token is scored once — the sliding-window
 // evaluation of the Hugging Face perplexity guide.
 import type { Tokenizer } from '@unlearn/core';
 import { DataError } from './data-error.js';
-import { IGNORE_INDEX, type EncodedExample } from './encode-qa.js';
+import { IGNORE_INDEX } from '@unlearn/core';
+import type { EncodedExample } from './encode-qa.js';
 import { readTextFile } from './jsonl.js';
 
 export interface TextWindowOptions {

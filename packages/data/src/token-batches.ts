@@ -4,7 +4,7 @@ import type { TokenBatch } from '@unlearn/core';
 import { collate, type PaddingSide } from './collate.js';
 import type { EncodedExample } from './encode-qa.js';
 import { paddingFraction, planBatches, type BatchPlanOptions } from './length-batching.js';
-import { deriveSeed } from '@unlearn/core';
+import { deriveSeed } from '@unlearn/random';
 
 export interface TokenBatchesOptions extends Omit<BatchPlanOptions, 'seed'> {
   seed?: number;

@@ -5,7 +5,7 @@ import type { UnlearnBatch } from '@unlearn/core';
 import { collate, type PaddingSide } from './collate.js';
 import type { EncodedExample } from './encode-qa.js';
 import { paddingFraction, planBatches } from './length-batching.js';
-import { deriveSeed } from '@unlearn/core';
+import { deriveSeed } from '@unlearn/random';
 
 export interface UnlearnBatchesOptions {
   forget: readonly EncodedExample[];

@@ -9,7 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { initBackend } from '@unlearn/tensors';
 import { loadModel, loadTokenizer } from '@unlearn/models';
-import { loadTofuSuiteData, tofuSuite } from '@unlearn/metrics';
+import { loadTofuSuiteData } from '@unlearn/data';
+import { tofuSuite } from '@unlearn/metrics';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const shared = path.resolve(here, '../../../../shared');
@@ -30,7 +31,7 @@ const modelDir = path.join(shared, 'models/stories260K');
 const model = await loadModel(modelDir, { trainable: false });
 const tokenizer = await loadTokenizer(modelDir);
 const data = await loadTofuSuiteData(path.join(shared, 'data/tofu'), {
-  forgetSplit: 'forget10', limit: values.limit === undefined ? undefined : Number(values.limit),
+  forget: 'forget10', limit: values.limit === undefined ? undefined : Number(values.limit),
 });
 const tLoad = performance.now() - t0;
 let lastLine = 0;

@@ -4,9 +4,7 @@
 // own next-token distribution (Min-K%++). Computed on the device; only [batch, seq] arrays come back.
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor2D, Tensor3D } from '@tensorflow/tfjs-core';
-import type { CausalLM, TokenBatch } from '@unlearn/core';
-
-const IGNORE_INDEX = -100;
+import { IGNORE_INDEX, type CausalLM, type TokenBatch } from '@unlearn/core';
 
 export interface AnswerStats {
   /** Summed NLL over the answer's labelled tokens (EOS included when it is labelled). */
@@ -36,7 +34,7 @@ export interface AnswerStatsOptions {
 
 /**
  * Per-sample statistics from logits [B, T, V] (position t predicts token t+1) and the batch's labels (HF convention,
- * -100 = no loss). Does not dispose its inputs.
+ * IGNORE_INDEX = no loss). Does not dispose its inputs.
  */
 export async function answerStatsFromLogits(
   logits: Tensor3D, labels: Tensor2D, options: AnswerStatsOptions = {},

@@ -22,5 +22,5 @@ export { exactMemorization } from './exact-memorization.js';
 export { answerLogProbs, answerStatsFromLogits, optionNormalisedProbs } from './answer-log-probs.js';
 export type { AnswerStats, AnswerStatsOptions } from './answer-log-probs.js';
 export { perplexity } from './perplexity.js';
-export { tofuSuite, loadTofuSuiteData } from './tofu-suite.js';
-export type { TofuSuiteData, TofuSuiteOptions, TofuSuiteResult, MetricResult } from './tofu-suite.js';
+export { tofuSuite } from './tofu-suite.js';
+export type { TofuSuiteOptions, TofuSuiteResult, MetricResult } from './tofu-suite.js';

@@ -8,12 +8,10 @@
 // as open-unlearning does.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { CausalLM, Tokenizer } from '@unlearn/core';
+import { isLabelled, type GenerativeLM, type Tokenizer } from '@unlearn/core';
 import {
-  collate, defaultPadTokenId, encodeQa, loadTofuSplit, plainTemplate,
-  type EncodedExample, type OptionsPerturbedQaRow, type PerturbedQaRow, type PromptFormatter, type QaRow,
+  collate, defaultPadTokenId, encodeQa, plainTemplate, type EncodedExample, type PromptFormatter, type QaRow, type TofuSuiteData,
 } from '@unlearn/data';
-import { generateTokens, type TransformerLM } from '@unlearn/models';
 import { writeFileAtomic } from '@unlearn/tensors';
 import { z } from 'zod';
 import { answerLogProbs, optionNormalisedProbs, type AnswerStats } from './answer-log-probs.js';
@@ -29,38 +27,6 @@ import { privleak } from './privleak.js';
 import { rocAuc } from './roc-auc.js';
 import { rougeScores } from './rouge.js';
 import { aggregateTruthRatios, truthRatio, type TruthRatioAggregator } from './truth-ratio.js';
-
-export interface TofuSuiteData {
-  /** `forgetNN_perturbed`: question, answer, paraphrased_answer, perturbed_answer[]. */
-  forget: PerturbedQaRow[];
-  /** `holdoutNN`: the MIA non-members. */
-  holdout: QaRow[];
-  /** `retain_perturbed`. */
-  retain: PerturbedQaRow[];
-  /** `real_authors_perturbed`: answer + perturbed_answer[] options. */
-  realAuthors: OptionsPerturbedQaRow[];
-  /** `world_facts_perturbed`. */
-  worldFacts: OptionsPerturbedQaRow[];
-}
-
-/** Reads the five splits the suite uses from a TOFU folder; `limit` keeps the first rows of each (tests, smoke runs). */
-export async function loadTofuSuiteData(
-  dir: string, options: { forgetSplit?: 'forget01' | 'forget05' | 'forget10'; limit?: number } = {},
-): Promise<TofuSuiteData> {
-  const pct = (options.forgetSplit ?? 'forget10').slice('forget'.length);
-  const take = <T>(rows: T[]): T[] => (options.limit === undefined ? rows : rows.slice(0, options.limit));
-  const [forget, holdout, retain, realAuthors, worldFacts] = await Promise.all([
-    loadTofuSplit(dir, `forget${pct}_perturbed` as `forget${number}_perturbed`),
-    loadTofuSplit(dir, `holdout${pct}` as `holdout${number}`),
-    loadTofuSplit(dir, 'retain_perturbed'),
-    loadTofuSplit(dir, 'real_authors_perturbed'),
-    loadTofuSplit(dir, 'world_facts_perturbed'),
-  ]);
-  return {
-    forget: take(forget as PerturbedQaRow[]), holdout: take(holdout as QaRow[]), retain: take(retain as PerturbedQaRow[]),
-    realAuthors: take(realAuthors), worldFacts: take(worldFacts),
-  };
-}
 
 export interface TofuSuiteOptions {
   /** Prompt format; default `plainTemplate()` (`Question: …\nAnswer: …`), which suits base models like stories260K. */
@@ -128,7 +94,7 @@ const byIndex = <T>(values: readonly T[], f: (v: T) => Record<string, unknown>):
 
 /** Runs every metric of TOFU on `model`; see the file comment for what each key holds. */
 export async function tofuSuite(
-  model: CausalLM & Pick<TransformerLM, 'step'>, tokenizer: Tokenizer, data: TofuSuiteData, options: TofuSuiteOptions = {},
+  model: GenerativeLM, tokenizer: Tokenizer, data: TofuSuiteData, options: TofuSuiteOptions = {},
 ): Promise<TofuSuiteResult> {
   const formatter = options.formatter ?? plainTemplate();
   const batchSize = options.batchSize ?? 32;
@@ -207,13 +173,13 @@ export async function tofuSuite(
   /** Greedy answers to each question, scored against the answer text as open-unlearning's `eval_text_similarity`. */
   const rougeMetric = async (source: string, rows: QaRow[]): Promise<MetricResult> => {
     const { examples } = await encodeQa(tokenizer, rows, { formatter, maxLength, source });
-    const prompts = examples.map((e) => e.inputIds.slice(0, e.labels.findIndex((l) => l !== -100)));
+    const prompts = examples.map((e) => e.inputIds.slice(0, e.labels.findIndex(isLabelled)));
     const eos = tokenizer.eosTokenId;
     const order = prompts.map((_, i) => i).sort((a, b) => prompts[a].length - prompts[b].length);
     const generated = new Array<number[]>(prompts.length);
     for (let start = 0; start < order.length; start += generationBatchSize) {
       const ids = order.slice(start, start + generationBatchSize);
-      const out = await generateTokens(model as TransformerLM, ids.map((i) => prompts[i]), { maxNewTokens, doSample: false, padTokenId }, eos);
+      const out = await model.generateTokens(ids.map((i) => prompts[i]), { maxNewTokens, doSample: false, padTokenId, defaultEosTokenId: eos });
       ids.forEach((i, j) => (generated[i] = out[j]));
       progress(`${source}: ${Math.min(start + generationBatchSize, order.length)}/${order.length} generated`);
     }
@@ -221,7 +187,7 @@ export async function tofuSuite(
       const newTokens = generated[i];
       const stop = eos === null ? -1 : newTokens.indexOf(eos);
       const generation = (await tokenizer.decode(stop >= 0 ? newTokens.slice(0, stop) : newTokens, { skipSpecialTokens: true })).trim();
-      const groundTruth = (await tokenizer.decode(e.labels.filter((l) => l !== -100), { skipSpecialTokens: true })).trim();
+      const groundTruth = (await tokenizer.decode(e.labels.filter(isLabelled), { skipSpecialTokens: true })).trim();
       const input = await tokenizer.decode(prompts[i], { skipSpecialTokens: true });
       const r = rougeScores(generation, groundTruth);
       return { rouge1_recall: r.rouge1.recall, rougeL_f1: r.rougeL.f1, rougeL_recall: r.rougeL.recall, input, ground_truth: groundTruth, generation };
@@ -297,7 +263,7 @@ export async function tofuSuite(
   progress('holdout split');
   const holdoutQa = await timed('holdout_teacher_forced', () => teacherForced('holdout', qa(data.holdout), true));
   const answerText = async (e: EncodedExample): Promise<string> =>
-    tokenizer.decode(e.labels.filter((l) => l !== -100), { skipSpecialTokens: true });
+    tokenizer.decode(e.labels.filter(isLabelled), { skipSpecialTokens: true });
   const [forgetTexts, holdoutTexts] = await Promise.all([
     Promise.all(forgetQa.examples.map(answerText)), Promise.all(holdoutQa.examples.map(answerText)),
   ]);

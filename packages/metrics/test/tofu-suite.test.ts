@@ -5,12 +5,12 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { collate, encodeQa, plainTemplate } from '@unlearn/data';
+import { collate, encodeQa, loadTofuSuiteData, plainTemplate, type TofuSuiteData } from '@unlearn/data';
 import { generateTokens, loadModel, loadTokenizer, type TransformerLM } from '@unlearn/models';
 import { initBackend } from '@unlearn/tensors';
 import type { HFTokenizer } from '@unlearn/models';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { answerLogProbs, harmonicMean, loadTofuSuiteData, tofuSuite, truthRatio, type TofuSuiteData, type TofuSuiteResult } from '../src/index.js';
+import { answerLogProbs, harmonicMean, tofuSuite, truthRatio, type TofuSuiteResult } from '../src/index.js';
 
 const shared = path.resolve(import.meta.dirname, '../../../../shared');
 const modelDir = path.join(shared, 'models/stories260K');
@@ -29,7 +29,7 @@ beforeAll(async () => {
   await initBackend('wasm');
   model = await loadModel(modelDir, { trainable: false });
   tokenizer = await loadTokenizer(modelDir);
-  data = await loadTofuSuiteData(tofuDir, { forgetSplit: 'forget10', limit: N });
+  data = await loadTofuSuiteData(tofuDir, { forget: 'forget10', limit: N });
   tmp = await mkdtemp(path.join(os.tmpdir(), 'metrics-tofu-'));
   tensorsBefore = tf.memory().numTensors;
   first = await tofuSuite(model, tokenizer, data, {

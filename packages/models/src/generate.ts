@@ -2,26 +2,12 @@
 // stopping at EOS. With the KV cache (default) the prompt runs once and each new token costs one single-token step.
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor2D } from '@tensorflow/tfjs-core';
-import { mulberry32, type Tokenizer } from '@unlearn/core';
+import type { GenerationOptions, Tokenizer } from '@unlearn/core';
+import { mulberry32 } from '@unlearn/random';
 import { disposeCache, type KVCache, type TransformerLM } from './transformer.js';
 
-export interface GenerateOptions {
-  /** Tokens to add after each prompt (default 32). */
-  maxNewTokens?: number;
-  /** Sample instead of taking the argmax (default: generation_config.json's do_sample, else false). */
-  doSample?: boolean;
-  /** Softmax temperature when sampling (default 1). */
-  temperature?: number;
-  /** Keep the k most likely tokens when sampling (0 or undefined: all). */
-  topK?: number;
-  /** Nucleus sampling: keep the smallest set of tokens whose probability reaches p (default 1: all). */
-  topP?: number;
-  /** Seed of the sampler; row r of a batch draws from its own stream, so a row's tokens do not depend on its batch. */
-  seed?: number;
-  /** Stop tokens (default: generation_config.json's eos_token_id, else the tokenizer's EOS). null: never stop early. */
-  eosTokenId?: number | readonly number[] | null;
-  /** Id written into padding positions (masked out; default pad, else EOS, else 0). */
-  padTokenId?: number;
+/** Core's GenerationOptions (maxNewTokens, doSample, temperature → top-k → top-p, seed, eosTokenId, padTokenId), plus: */
+export interface GenerateOptions extends GenerationOptions {
   /** Reuse keys/values of earlier tokens (default true). false re-runs the whole sequence every step. */
   useCache?: boolean;
 }

@@ -3,8 +3,9 @@
 // The per-family math (norms, MLPs, embeddings) lives in llama.ts and gpt2.ts.
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor, Tensor2D, Tensor3D, Tensor4D } from '@tensorflow/tfjs-core';
-import type { CausalLM, ForwardInput, ForwardOptions, ForwardOutput, ModelConfig, ParamMap } from '@unlearn/core';
+import type { ForwardInput, ForwardOptions, ForwardOutput, GenerationOptions, GenerativeLM, ModelConfig, ParamMap } from '@unlearn/core';
 import { matmul } from '@unlearn/tensors';
+import { generateTokens } from './generate.js';
 
 /** Keys and values of one layer, as attention consumes them: [batch, kvHeads, pastLength, headDim]. */
 export interface LayerCache {
@@ -132,7 +133,7 @@ export function checkInput(name: string, inputIds: Tensor2D, attentionMask: Tens
 }
 
 /** A decoder-only transformer whose parameters are tf.Variables named by their Hugging Face state-dict keys. */
-export abstract class TransformerLM implements CausalLM {
+export abstract class TransformerLM implements GenerativeLM {
   readonly config: ModelConfig;
   readonly params: ParamMap;
   /** generation_config.json as loaded (eos_token_id, do_sample, …), written back by saveModel. */
@@ -169,6 +170,11 @@ export abstract class TransformerLM implements CausalLM {
   forward(input: ForwardInput, options: ForwardOptions = {}): ForwardOutput {
     const out = this.step(input, { hiddenStates: options.hiddenStates });
     return options.hiddenStates ? { logits: out.logits, hiddenStates: out.hiddenStates } : { logits: out.logits };
+  }
+
+  /** Continues each prompt (core's GenerativeLM: what generation metrics call); see ./generate.ts for the options. */
+  generateTokens(prompts: readonly (readonly number[])[], options: GenerationOptions = {}): Promise<number[][]> {
+    return generateTokens(this, prompts, options, options.defaultEosTokenId ?? null);
   }
 
   /**

@@ -7,8 +7,8 @@ import { get } from '@unlearn/core';
 import type { CausalLM, UnlearnBatch } from '@unlearn/core';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { batchNll, defineObjective, npo, rmu, rmuDirection } from './index.js';
-import { useTestBackend } from './test-utils/backend.js';
-import { ToyLM, disposeBatch, tokenBatch } from './test-utils/toy-lm.js';
+import { useTestBackend } from '@unlearn/test-utils';
+import { ToyLM, disposeBatch, fixtureBatch as tokenBatch } from '@unlearn/test-utils';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const fixture = JSON.parse(readFileSync(path.join(here, '../test/fixtures/objectives.json'), 'utf8'));

@@ -4,11 +4,10 @@
 // KL(p_ref‖p_θ) on the retain batch, or the objective's own (RMU). Needs are checked before any forward pass.
 import * as tf from '@tensorflow/tfjs-core';
 import type { Scalar } from '@tensorflow/tfjs-core';
-import type { CausalLM, Objective, ObjectiveContext, ObjectiveCurvature, ObjectiveOutput, TokenBatch, UnlearnBatch } from '@unlearn/core';
+import { batchNll, type CausalLM, type Objective, type ObjectiveContext, type ObjectiveCurvature, type ObjectiveOutput, type TokenBatch, type UnlearnBatch } from '@unlearn/core';
 import { detach } from './detach.js';
 import { klTerm, sampledGaussNewtonLoss, scaleTerm, tokenMeanTerm, type GaussNewtonTerm } from './gauss-newton.js';
 import { klToReference } from './kl-divergence.js';
-import { meanNll } from './sequence-log-prob.js';
 
 /** What a term sees: needs are already checked, so `reference` is set when the objective declared it. */
 export interface TermContext extends ObjectiveContext {
@@ -39,10 +38,8 @@ export interface ObjectiveSpec {
   forgetCurvature?: TermCurvature | { none: string };
 }
 
-/** Mean NLL of the model on a token batch (HF `outputs.loss`). */
-export function batchNll(model: CausalLM, batch: TokenBatch): Scalar {
-  return tf.tidy(() => meanNll(model.forward(batch).logits, batch.labels));
-}
+/** Mean NLL of the model on a token batch (HF `outputs.loss`): @unlearn/core's, re-exported for objective authors. */
+export { batchNll };
 
 /** The reference model's logits on `batch`, as a constant (never differentiated). */
 export function referenceLogits(reference: CausalLM, batch: TokenBatch): tf.Tensor3D {
@@ -117,6 +114,7 @@ export function defineObjective(spec: ObjectiveSpec): Objective {
 
   return {
     name,
+    specificationVersion: 'v1',
     needs: Object.freeze(needs),
     ...(curvature ? { curvature } : {}),
     loss(model: CausalLM, batch: UnlearnBatch, ctx: ObjectiveContext): ObjectiveOutput {

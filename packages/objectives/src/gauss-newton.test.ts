@@ -10,9 +10,8 @@ import { get } from '@unlearn/core';
 import type { Objective, UnlearnBatch } from '@unlearn/core';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import './index.js';
-import { useTestBackend } from './test-utils/backend.js';
-import { ToyLM, disposeBatch, tokenBatch } from './test-utils/toy-lm.js';
-import type { FixtureTensor, FixtureTokens } from './test-utils/toy-lm.js';
+import { ToyLM, disposeBatch, fixtureBatch as tokenBatch, useTestBackend } from '@unlearn/test-utils';
+import type { FixtureTensor, FixtureTokens } from '@unlearn/test-utils';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const fixture = JSON.parse(readFileSync(path.join(here, '../test/fixtures/objectives.json'), 'utf8')) as {

@@ -14,8 +14,7 @@
 // E_ŷ[∇CE(z, ŷ)] = 0, independently per position). For plain NLL with c_t = 1/B this is the paper's ĥ = B·ĝ⊙ĝ.
 import * as tf from '@tensorflow/tfjs-core';
 import type { Scalar, Tensor, Tensor1D, Tensor2D, Tensor3D } from '@tensorflow/tfjs-core';
-import type { TokenBatch } from '@unlearn/core';
-import { IGNORE_INDEX } from './sequence-log-prob.js';
+import { IGNORE_INDEX, type TokenBatch } from '@unlearn/core';
 
 /** Positions an objective scores: their logits (differentiable, [N, V]) and |∂L/∂CE_t| ([N], constant, ≥ 0). */
 export interface GaussNewtonTerm {

@@ -1,7 +1,7 @@
 // Preference Optimization with refusals (TOFU, Maini et al. 2024 §4 "PO"; "IdK" in later papers): fine-tune the
 // forget questions towards an alternate answer such as "I don't know", keeping the retain set:
 //   L(θ) = γ·NLL_θ(alternate) + α·R_θ(retain)
-// `batch.alternate` holds the forget questions with refusal answers (labels -100 on the question tokens).
+// `batch.alternate` holds the forget questions with refusal answers (labels IGNORE_INDEX on the question tokens).
 import { z } from 'zod';
 import type { Objective } from '@unlearn/core';
 import { batchNll, defineObjective } from './define-objective.js';

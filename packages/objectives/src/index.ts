@@ -23,8 +23,9 @@ export { defineObjective, batchNll, referenceLogits, checkNeeds } from './define
 export type { ObjectiveSpec, Term, TermContext, TermResult, TermCurvature } from './define-objective.js';
 export { sampledGaussNewtonLoss, tokenMeanTerm, rowWeightedTerm, klTerm, scaleTerm, shiftedPositions } from './gauss-newton.js';
 export type { GaussNewtonTerm } from './gauss-newton.js';
-export { tokenLogProbs, tokenCounts, sequenceLogProb, meanSequenceLogProb, meanNll, IGNORE_INDEX } from './sequence-log-prob.js';
-export type { TokenLogProbs } from './sequence-log-prob.js';
+// The label conventions (token log-probs, NLL, IGNORE_INDEX) live in @unlearn/core; re-exported for objective authors.
+export { tokenLogProbs, tokenCounts, sequenceLogProb, meanSequenceLogProb, meanNll, IGNORE_INDEX } from '@unlearn/core';
+export type { TokenLogProbs } from '@unlearn/core';
 export { klToReference } from './kl-divergence.js';
 export { detach } from './detach.js';
-export { parseOptions } from './options.js';
+export { parseOptions } from '@unlearn/core';

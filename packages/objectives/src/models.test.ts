@@ -8,8 +8,8 @@ import type { CausalLM, TokenBatch, UnlearnBatch } from '@unlearn/core';
 import { createModel, loadModel } from '@unlearn/models';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { batchNll } from './index.js';
-import { STORIES_DIR, useTestBackend } from './test-utils/backend.js';
-import { disposeBatch } from './test-utils/toy-lm.js';
+import { STORIES260K_DIR as STORIES_DIR, useTestBackend } from '@unlearn/test-utils';
+import { disposeBatch } from '@unlearn/test-utils';
 
 let before = 0;
 beforeAll(async () => {

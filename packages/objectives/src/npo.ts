@@ -5,13 +5,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Scalar } from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import type { Objective } from '@unlearn/core';
+import { sequenceLogProb, type Objective } from '@unlearn/core';
 import { defineObjective, referenceLogits } from './define-objective.js';
 import { detach } from './detach.js';
 import { rowWeightedTerm } from './gauss-newton.js';
 import { logSigmoid } from './log-sigmoid.js';
 import { parseOptions, weightsSchema } from './options.js';
-import { sequenceLogProb } from './sequence-log-prob.js';
 
 export const npoOptions = z.object({ beta: z.number().finite().positive().default(0.1), ...weightsSchema }).strict();
 export type NpoOptions = z.input<typeof npoOptions>;

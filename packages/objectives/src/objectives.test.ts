@@ -8,9 +8,9 @@ import { get, list } from '@unlearn/core';
 import type { UnlearnBatch } from '@unlearn/core';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import './index.js';
-import { useTestBackend } from './test-utils/backend.js';
-import { ToyLM, disposeBatch, tokenBatch } from './test-utils/toy-lm.js';
-import type { FixtureTensor, FixtureTokens } from './test-utils/toy-lm.js';
+import { useTestBackend } from '@unlearn/test-utils';
+import { ToyLM, disposeBatch, fixtureBatch as tokenBatch } from '@unlearn/test-utils';
+import type { FixtureTensor, FixtureTokens } from '@unlearn/test-utils';
 
 interface Case {
   name: string;

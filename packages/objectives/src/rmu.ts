@@ -10,11 +10,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Scalar, Tensor2D, Tensor3D } from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import { mulberry32, type CausalLM, type Objective, type TokenBatch } from '@unlearn/core';
+import { IGNORE_INDEX, parseOptions, type CausalLM, type Objective, type TokenBatch } from '@unlearn/core';
+import { mulberry32 } from '@unlearn/random';
 import { defineObjective } from './define-objective.js';
 import { detach } from './detach.js';
-import { parseOptions } from './options.js';
-import { IGNORE_INDEX } from './sequence-log-prob.js';
 
 export const rmuOptions = z
   .object({
@@ -30,7 +29,7 @@ export const rmuOptions = z
     seed: z.number().int().default(0),
     /** An explicit direction instead of the seeded one (normalised here); its length must be the hidden size. */
     direction: z.array(z.number().finite()).min(1).optional(),
-    /** Which tokens count: real tokens (attention mask, default) or only labelled ones (labels ≠ -100, open-unlearning). */
+    /** Which tokens count: real tokens (attention mask, default) or only labelled ones (labels ≠ IGNORE_INDEX, open-unlearning). */
     tokens: z.enum(['attention', 'labels']).default('attention'),
   })
   .strict();

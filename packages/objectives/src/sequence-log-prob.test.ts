@@ -6,8 +6,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor2D, Tensor3D } from '@tensorflow/tfjs-core';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { meanNll, meanSequenceLogProb, sequenceLogProb, tokenCounts } from './index.js';
-import { useTestBackend } from './test-utils/backend.js';
-import { ToyLM, disposeBatch, tokenBatch } from './test-utils/toy-lm.js';
+import { useTestBackend } from '@unlearn/test-utils';
+import { ToyLM, disposeBatch, fixtureBatch as tokenBatch } from '@unlearn/test-utils';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const fixture = JSON.parse(readFileSync(path.join(here, '../test/fixtures/objectives.json'), 'utf8'));

@@ -5,13 +5,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Scalar } from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import type { Objective } from '@unlearn/core';
+import { meanSequenceLogProb, tokenCounts, type Objective } from '@unlearn/core';
 import { defineObjective } from './define-objective.js';
 import { detach } from './detach.js';
 import { rowWeightedTerm } from './gauss-newton.js';
 import { logSigmoid } from './log-sigmoid.js';
 import { parseOptions, weightsSchema } from './options.js';
-import { meanSequenceLogProb, tokenCounts } from './sequence-log-prob.js';
 
 export const simnpoOptions = z
   .object({ beta: z.number().finite().positive().default(4.5), delta: z.number().finite().default(0), ...weightsSchema })

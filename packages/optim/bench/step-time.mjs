@@ -5,7 +5,7 @@
 // Prints a Markdown table and writes packages/optim/bench/results/step-time.<backend>.json.
 import path from 'node:path';
 import os from 'node:os';
-import { Trainer } from '@unlearn/core';
+import { Trainer } from '@unlearn/train';
 import { graddiff } from '@unlearn/objectives';
 import { adamw, sophia } from '../dist/index.js';
 import { flag, setup, storyBatches, table, writeJsonAtomic } from './common.mjs';

@@ -4,7 +4,7 @@
 // Prints a Markdown table and writes packages/optim/bench/results/zeroth-order.<backend>.json.
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { Trainer } from '@unlearn/core';
+import { Trainer } from '@unlearn/train';
 import { ga, npo, meanNll } from '@unlearn/objectives';
 import { adamw, zoSgd } from '../dist/index.js';
 import { flag, setup, storyBatches, table, writeJsonAtomic } from './common.mjs';

@@ -23,6 +23,7 @@ export function adamw(options: AdamwOptions = {}): Optimizer {
   const state = new ParamState('adamw', ['exp_avg', 'exp_avg_sq']);
   return {
     name: 'adamw',
+    specificationVersion: 'v1',
     step(params: ParamMap, grads: TensorMap, ctx: StepContext): StepStats {
       const eta = ctx.lr ?? o.lr;
       const t = state.counter('step') + 1;

@@ -26,4 +26,4 @@ export { zerothOrderGradient } from './zeroth-order.js';
 export { constantSchedule, linearSchedule, cosineSchedule } from './schedules.js';
 export type { ConstantScheduleOptions, DecayingScheduleOptions } from './schedules.js';
 export { clipByGlobalNorm, globalNorm } from './clipping.js';
-export { parseOptions } from './options.js';
+export { parseOptions } from '@unlearn/core';

@@ -52,6 +52,7 @@ export function influence(options: InfluenceOptions = {}): Optimizer {
   return {
     name: 'influence',
     needs: { forgetSet: true, retainSet: o.retainExamples ? { examples: o.retainExamples } : true },
+    specificationVersion: 'v1',
     async step(params: ParamMap, grads: TensorMap, ctx: StepContext): Promise<StepStats> {
       const sets = ctx.sets?.forget && ctx.sets.retain ? { forget: ctx.sets.forget, retain: ctx.sets.retain } : undefined;
       const retain = sets?.retain ?? ctx.probe?.retain;

@@ -23,6 +23,7 @@ export function sgd(options: SgdOptions = {}): Optimizer {
   const state = new ParamState('sgd', ['momentum_buffer']);
   return {
     name: 'sgd',
+    specificationVersion: 'v1',
     step(params: ParamMap, grads: TensorMap, ctx: StepContext): StepStats {
       const eta = ctx.lr ?? o.lr;
       for (const [name, p] of params) {

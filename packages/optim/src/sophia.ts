@@ -232,6 +232,7 @@ export function sophia(options: SophiaOptions = {}): Optimizer {
 
   return {
     name: 'sophia',
+    specificationVersion: 'v1',
     async step(params: ParamMap, grads: TensorMap, ctx: StepContext): Promise<StepStats> {
       const eta = ctx.lr ?? o.lr;
       const t = state.counter('step') + 1;

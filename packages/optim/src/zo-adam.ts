@@ -18,6 +18,7 @@ export function zoAdam(options: ZoAdamOptions = {}): Optimizer {
   const state = new ParamState('zoAdam', ['exp_avg', 'exp_avg_sq']);
   return {
     name: 'zo-adam',
+    specificationVersion: 'v1',
     usesGradients: false,
     async step(params: ParamMap, _grads: TensorMap, ctx: StepContext): Promise<StepStats> {
       if (!ctx.probe) throw new Error('zoAdam: needs ctx.probe.loss() (run it through the Trainer)');

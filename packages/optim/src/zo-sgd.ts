@@ -16,6 +16,7 @@ export function zoSgd(options: ZoSgdOptions = {}): Optimizer {
   const state = new ParamState('zoSgd', []);
   return {
     name: 'zo-sgd',
+    specificationVersion: 'v1',
     usesGradients: false,
     async step(params: ParamMap, _grads: TensorMap, ctx: StepContext): Promise<StepStats> {
       if (!ctx.probe) throw new Error('zoSgd: needs ctx.probe.loss() (run it through the Trainer)');

@@ -14,6 +14,7 @@ export function zoSignSgd(options: ZoSignSgdOptions = {}): Optimizer {
   const state = new ParamState('zoSignSgd', []);
   return {
     name: 'zo-sign-sgd',
+    specificationVersion: 'v1',
     usesGradients: false,
     async step(params: ParamMap, _grads: TensorMap, ctx: StepContext): Promise<StepStats> {
       if (!ctx.probe) throw new Error('zoSignSgd: needs ctx.probe.loss() (run it through the Trainer)');

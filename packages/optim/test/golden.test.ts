@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor, Tensor1D } from '@tensorflow/tfjs-core';
 import { initBackend, type BackendName } from '@unlearn/tensors';
-import { createCurvatureProbe, gradientsOf, lossOf } from '@unlearn/core';
+import { createCurvatureProbe, gradientsOf, lossOf } from '@unlearn/train';
 import type { CurvatureProbe, Optimizer, TensorMap } from '@unlearn/core';
 import { adamw, hutchinsonEstimator, influence, sgd, sophia } from '../src/index.js';
 import type { SophiaOptions } from '../src/index.js';

@@ -5,10 +5,9 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor } from '@tensorflow/tfjs-core';
 import type { CausalLM, ParamMap, TensorMap, UnlearnBatch } from '@unlearn/core';
-import { createToyLM, tokenBatch } from '../../core/src/test-utils/toy-lm.js';
-import type { ToyWeights } from '../../core/src/test-utils/toy-lm.js';
+import { createToyLM, tokenBatch, type ToyWeights } from '@unlearn/test-utils';
 
-export { createToyLM, tokenBatch, toyGA, toyGradDiff, toyWeights, disposeUnlearnBatch, meanNll } from '../../core/src/test-utils/toy-lm.js';
+export { createToyLM, tokenBatch, toyGA, toyGradDiff, toyWeights, disposeUnlearnBatch, meanNll } from '@unlearn/test-utils';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

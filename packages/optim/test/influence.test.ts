@@ -11,7 +11,7 @@ import { initBackend, type BackendName } from '@unlearn/tensors';
 import type { TensorMap, TokenBatch } from '@unlearn/core';
 import { exampleSetCurvature, influence } from '../src/index.js';
 import { createToyLM, disposeMap, maxAbsDiff, snapshot, tokenBatch } from './helpers.js';
-import type { ToyWeights } from '../../core/src/test-utils/toy-lm.js';
+import type { ToyWeights } from '@unlearn/test-utils';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const g: any = JSON.parse(readFileSync(path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'influence-golden.json'), 'utf8'));

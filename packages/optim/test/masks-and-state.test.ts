@@ -3,7 +3,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, type BackendName } from '@unlearn/tensors';
-import { Trainer, createCurvatureProbe, gradientsOf, lossOf } from '@unlearn/core';
+import { Trainer, createCurvatureProbe, gradientsOf, lossOf } from '@unlearn/train';
 import type { Mask, Optimizer } from '@unlearn/core';
 import { adamw, influence, sgd, sophia, zoAdam, zoSgd, zoSignSgd } from '../src/index.js';
 import { NAMES, disposeMap, disposeUnlearnBatch, goldenBatch, goldenModel, snapshot, toyGradDiff } from './helpers.js';

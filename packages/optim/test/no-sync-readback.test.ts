@@ -1,4 +1,4 @@
-// Guard: the library code of @unlearn/core and @unlearn/optim never reads tensors synchronously (`.dataSync()`,
+// Guard: the library code of @unlearn/core, @unlearn/train and @unlearn/optim never reads tensors synchronously (`.dataSync()`,
 // `.arraySync()` throw on WebGPU in Node: no OffscreenCanvas) and never calls tf.addN (tfjs-backend-webgpu 4.22's AddN
 // ignores the storage-buffer limit: ≥ 8 inputs silently drop the command batch; use sumScalars / addAll instead).
 // Tests and test-utils may read synchronously: they run on cpu.
@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 const packagesDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const ROOTS = ['core/src', 'optim/src'];
+const ROOTS = ['core/src', 'train/src', 'optim/src'];
 
 function librarySources(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
@@ -27,10 +27,10 @@ function offenders(pattern: RegExp): string[] {
   );
 }
 
-describe('no synchronous readback in core/optim library code', () => {
+describe('no synchronous readback in core/train/optim library code', () => {
   it('scans the library sources (and would see a call)', () => {
     const files = ROOTS.flatMap((root) => librarySources(path.join(packagesDir, root)));
-    expect(files.some((f) => f.endsWith(path.join('core', 'src', 'trainer.ts')))).toBe(true);
+    expect(files.some((f) => f.endsWith(path.join('train', 'src', 'trainer.ts')))).toBe(true);
     expect(files.some((f) => f.endsWith(path.join('optim', 'src', 'sophia.ts')))).toBe(true);
     expect(files.some((f) => f.includes('test-utils') || f.endsWith('.test.ts'))).toBe(false);
     expect(/\.(dataSync|arraySync)\(/.test('const v = t.dataSync()[0];')).toBe(true);

@@ -4,7 +4,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, type BackendName } from '@unlearn/tensors';
-import { createCurvatureProbe, gradientsOf, lossOf } from '@unlearn/core';
+import { createCurvatureProbe, gradientsOf, lossOf } from '@unlearn/train';
 import type { CurvatureProbe } from '@unlearn/core';
 import { calibratedRho, sophia } from '../src/sophia.js';
 import { disposeMap, disposeUnlearnBatch, goldenBatch, goldenModel, toyGradDiff } from './helpers.js';

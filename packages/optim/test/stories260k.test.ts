@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor2D } from '@tensorflow/tfjs-core';
 import { initBackend, type BackendName } from '@unlearn/tensors';
-import { Trainer } from '@unlearn/core';
+import { Trainer } from '@unlearn/train';
 import type { CausalLM, Objective, Optimizer, TokenBatch, UnlearnBatch } from '@unlearn/core';
 import { loadModel, loadTokenizer } from '@unlearn/models';
 import { ga, meanNll, npo } from '@unlearn/objectives';

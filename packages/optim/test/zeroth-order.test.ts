@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Scalar, Tensor, Tensor3D } from '@tensorflow/tfjs-core';
 import { initBackend, type BackendName } from '@unlearn/tensors';
-import { Trainer, createCurvatureProbe, gradientsOf, memoryCheckpointIO } from '@unlearn/core';
+import { Trainer, createCurvatureProbe, gradientsOf, memoryCheckpointIO } from '@unlearn/train';
 import type { CausalLM, CurvatureProbe, Objective, ParamMap, TensorMap } from '@unlearn/core';
 import { zerothOrderGradient, zoAdam, zoSgd, zoSignSgd } from '../src/index.js';
 import { disposeMap, disposeUnlearnBatch, goldenBatch, goldenModel, snapshot, toyGA, tokenBatch } from './helpers.js';

@@ -16,3 +16,4 @@ export { openSafetensorsFolder, readSafetensorsFolder, writeSafetensorsFolder } 
 export type {
   CheckpointEntry, CheckpointNames, SafetensorsFolder, WriteCheckpointOptions, WrittenCheckpoint,
 } from './safetensors-shards.js';
+export { sumScalars, addAll } from './sums.js';

@@ -2,13 +2,13 @@
 // this process runs), on a fixed random batch. bench/speed/run.mjs runs it once per backend in its own process (so
 // peak RSS is per backend) next to the PyTorch twin of the same model.
 import * as tf from '@tensorflow/tfjs-core';
-import type { CurvatureProbe, Objective, Optimizer, ParamMap, TensorMap, UnlearnBatch } from '@unlearn/core';
-import { createCurvatureProbe, get } from '@unlearn/core';
+import type { CurvatureProbe, FinetuneBatch, Optimizer, ParamMap, TensorMap } from '@unlearn/core';
+import { get } from '@unlearn/core';
 import { createModel, loadModel, type TransformerLM } from '@unlearn/models';
-import { batchNll } from '@unlearn/objectives';
+import '@unlearn/optim'; // registers adamw, sophia, zo-sgd
 import { initBackend, writeFileAtomic } from '@unlearn/tensors';
+import { createCurvatureProbe, gradientsOf, lossOf, stepTask } from '@unlearn/train';
 import type { CliIO } from '../cli.js';
-import './context.js';
 
 export const BENCH_MODES = ['forward', 'adamw', 'sophia-gnb', 'sophia-fisher', 'sophia-hutchinson', 'zo-sgd'] as const;
 export type BenchMode = (typeof BENCH_MODES)[number];
@@ -46,8 +46,6 @@ export interface BenchReport {
   node: string;
 }
 
-const nll: Objective = { name: 'nll', needs: {}, loss: (m, b: UnlearnBatch) => batchNll(m, b.forget) };
-
 function optimizerFor(mode: BenchMode): Optimizer | null {
   if (mode === 'forward') return null;
   if (mode === 'adamw') return get('optimizer', 'adamw')({ lr: 1e-4 });
@@ -57,32 +55,27 @@ function optimizerFor(mode: BenchMode): Optimizer | null {
   return get('optimizer', 'sophia')({ lr: 1e-4, estimator: mode.slice('sophia-'.length), k: 1 });
 }
 
-function gradients(params: ParamMap, f: () => tf.Scalar): TensorMap {
-  const vars = [...params.values()];
-  const { value, grads } = tf.variableGrads(f, vars);
-  value.dispose();
-  return new Map([...params.keys()].map((k, i) => [k, grads[vars[i].name]]));
-}
-
 async function timeMode(
-  model: TransformerLM, batch: UnlearnBatch, mode: BenchMode, steps: number, warmup: number,
+  model: TransformerLM, batch: FinetuneBatch, mode: BenchMode, steps: number, warmup: number,
 ): Promise<{ times: number[]; stepPeakMB: number }> {
   const params: ParamMap = new Map([...model.params].filter(([, v]) => v.trainable));
   const optimizer = optimizerFor(mode);
   const last = [...params.values()].at(-1)!;
+  // The step the Trainer takes on a fine-tuning batch (NLL of `train`), through @unlearn/train's own pieces.
   const oneStep = async (i: number): Promise<void> => {
+    const task = stepTask(model, batch, undefined, { step: i });
     if (!optimizer) {
-      const loss = tf.tidy(() => nll.loss(model, batch, { step: i }) as tf.Scalar);
+      const loss = tf.tidy(() => lossOf(task.loss()));
       await loss.data(); // asynchronous read: webgpu in Node has no synchronous readback
       loss.dispose();
       return;
     }
     // zeroth-order optimizers take no gradients: no tape is opened, as in the Trainer
-    const grads: TensorMap = optimizer.usesGradients === false ? new Map() : gradients(params, () => nll.loss(model, batch, { step: i }) as tf.Scalar);
+    const grads: TensorMap = optimizer.usesGradients === false ? new Map() : gradientsOf(() => lossOf(task.loss()), params);
     // built on first use, as the Trainer does: AdamW and Sophia-fisher never pay for it
     let real: ReturnType<typeof createCurvatureProbe> | undefined;
     const probe = new Proxy({} as CurvatureProbe, {
-      get: (_, key) => (real ??= createCurvatureProbe({ model, objective: nll, batch, objectiveContext: { step: i }, params }))[key as keyof CurvatureProbe],
+      get: (_, key) => (real ??= createCurvatureProbe({ model, batch, objectiveContext: { step: i }, params }))[key as keyof CurvatureProbe],
     });
     try {
       await optimizer.step(params, grads, { step: i, probe, seed: i });
@@ -115,7 +108,7 @@ export async function runBench(o: {
   const model = o.model ? await loadModel(o.model) : createModel(STORIES260K_CONFIG, { seed: 0 });
   const vocab = model.config.vocab_size;
   const ids = tf.tidy(() => tf.cast(tf.mul(tf.randomUniform([o.batchSize, o.seq], 0, 1, 'float32', 0), vocab - 1), 'int32') as tf.Tensor2D);
-  const batch: UnlearnBatch = { forget: { inputIds: ids, attentionMask: tf.onesLike(ids), labels: tf.clone(ids) } };
+  const batch: FinetuneBatch = { train: { inputIds: ids, attentionMask: tf.onesLike(ids), labels: tf.clone(ids) } };
   const results: BenchResult[] = [];
   try {
     for (const mode of o.modes ?? BENCH_MODES) {
@@ -135,7 +128,7 @@ export async function runBench(o: {
       results.push({ mode, backend: report.backend, stepSeconds, meanSeconds, tokensPerStep, tokensPerSecond: tokensPerStep / meanSeconds, stepPeakMB });
     }
   } finally {
-    tf.dispose([batch.forget.inputIds, batch.forget.attentionMask, batch.forget.labels]);
+    tf.dispose([batch.train.inputIds, batch.train.attentionMask, batch.train.labels]);
     model.dispose();
   }
   const params = [...model.params.values()].reduce((n, v) => n + v.size, 0);

@@ -1,7 +1,7 @@
 // `unlearn report <run folders…>`: one Markdown + HTML report comparing runs (each folder's summary.json).
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { writeReport, type ReportInput, type RunSummary } from '../report/report.js';
+import { writeReport, type ReportInput, type RunSummary } from '@unlearn/pipeline';
 import { screenshotHtml } from '../report/screenshot.js';
 
 export async function readSummary(dir: string): Promise<RunSummary> {

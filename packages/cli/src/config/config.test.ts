@@ -5,7 +5,7 @@ import { Command } from 'commander';
 import { list, register } from '@unlearn/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addConfigFlags, configFlags, flagOverrides } from './flags.js';
-import { ConfigError, loadRunConfig, validateRunConfig } from './load.js';
+import { ConfigError, loadRunConfig, validateRunConfig } from '@unlearn/pipeline';
 
 // The registries are filled by the method packages; make sure the names these tests use exist either way.
 const ensure = (kind: 'objective' | 'optimizer' | 'mask', name: string) => {

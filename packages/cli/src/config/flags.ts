@@ -3,7 +3,7 @@
 import { Option, type Command } from 'commander';
 import { z } from 'zod';
 import { list } from '@unlearn/core';
-import { REGISTRY_KEYS, runConfigSchema } from './schema.js';
+import { REGISTRY_KEYS, runConfigSchema } from '@unlearn/pipeline';
 
 export interface FlagSpec {
   /** Dotted config key, e.g. `optimizer.lr`. */

@@ -3,9 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { PNG } from 'pngjs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { renderHtml, renderMarkdown, writeReport, type ReportInput } from './report.js';
+import { niceTicks, renderHtml, renderMarkdown, scatterPlot, writeReport, type ReportInput } from '@unlearn/pipeline';
 import { findChromium, screenshotHtml } from './screenshot.js';
-import { niceTicks, scatterPlot } from './svg.js';
 
 const losses = (start: number, slope: number) => Array.from({ length: 20 }, (_, i) => ({ step: i + 1, loss: start + slope * i }));
 

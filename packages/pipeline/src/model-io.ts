@@ -1,0 +1,29 @@
+// The model and tokenizer a run starts from: a Hugging Face folder (model.path), or a fresh model from a config
+// (model.create) with the tokenizer of model.tokenizer.
+import path from 'node:path';
+import { existsSync } from 'node:fs';
+import { createModel, loadModel, loadTokenizer, type HFTokenizer, type TransformerLM } from '@unlearn/models';
+import type { RunConfig } from './config/schema.js';
+
+export interface LoadedModel {
+  model: TransformerLM;
+  tokenizer: HFTokenizer;
+  /** Where it came from, for logs and reports. */
+  source: string;
+}
+
+export async function loadRunModel(config: RunConfig, seed = config.training.seed): Promise<LoadedModel> {
+  const m = config.model;
+  const tokenizerDir = m.tokenizer ?? m.path;
+  if (!tokenizerDir) throw new Error('model: set model.path (a Hugging Face folder) or model.create with model.tokenizer');
+  if (!existsSync(path.join(tokenizerDir, 'tokenizer.json'))) {
+    throw new Error(`${path.join(tokenizerDir, 'tokenizer.json')}: no tokenizer (set model.tokenizer to a folder that has one)`);
+  }
+  const tokenizer = await loadTokenizer(tokenizerDir);
+  if (m.create) {
+    const model = createModel({ vocab_size: tokenizer.vocabSize, ...m.create }, { seed });
+    return { model, tokenizer, source: `fresh ${String(m.create.model_type ?? 'model')} (seed ${seed})` };
+  }
+  if (!m.path) throw new Error('model.path: is required (a Hugging Face folder with config.json and model.safetensors)');
+  return { model: await loadModel(m.path), tokenizer, source: m.path };
+}

@@ -1,0 +1,84 @@
+// `unlearn(config)`: forget the forget split from a fine-tuned model with any registered objective × optimizer
+// (× mask), keeping the retain split; then evaluate and report.
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import type { Mask } from '@unlearn/core';
+import { get } from '@unlearn/core';
+import { defaultPadTokenId, idkAlternates, loadIdkAnswers, planUnlearnBatches } from '@unlearn/data';
+import { saveModel } from '@unlearn/models';
+import type { RunConfigInput } from './config/schema.js';
+import { encodeRows, loadSplits } from './datasets.js';
+import { evaluateModel } from './evaluate.js';
+import { optimizerFor } from './finetune.js';
+import { buildMask } from './mask-data.js';
+import { loadRunModel } from './model-io.js';
+import type { RunSummary } from './report/report.js';
+import { inRunFolder, resolveRunConfig, type RunContext, type RunOptions, type RunResult } from './run/run.js';
+import { runTrainLoop } from './train-loop.js';
+
+/** What `unlearn` fills in under the caller's config (the schema's own defaults: npo + sophia). */
+export const UNLEARN_DEFAULTS: RunConfigInput = {};
+
+/** "npo + sophia (gnb) + wagle 50%": what the report groups runs by. */
+export function methodName(config: { objective: { name: string }; optimizer: { name: string; options: Record<string, unknown> }; mask?: { name: string; keep: number } }): string {
+  const o = config.optimizer;
+  const variant = typeof o.options.estimator === 'string' ? `-${o.options.estimator}` : '';
+  const mask = config.mask ? ` + ${config.mask.name} ${Math.round(config.mask.keep * 100)}%` : '';
+  return `${config.objective.name} + ${o.name}${variant}${mask}`;
+}
+
+/** Unlearns `data.forget` from model.path with the configured objective × optimizer (× mask), saves, evaluates. */
+export async function unlearn(config: RunConfigInput, options: RunOptions = {}): Promise<RunResult> {
+  return inRunFolder('unlearn', resolveRunConfig(config, UNLEARN_DEFAULTS), options, unlearnRun);
+}
+
+async function unlearnRun(ctx: RunContext): Promise<RunSummary> {
+  const { config, log, folder } = ctx;
+  const { model, tokenizer, source } = await loadRunModel(config);
+  const objective = get('objective', config.objective.name)(config.objective.options);
+  const optimizer = optimizerFor(config);
+  let mask: Mask | undefined;
+  try {
+    const splits = await loadSplits(config.data);
+    const { maxLength } = config.data;
+    const forget = await encodeRows(tokenizer, splits.forget, maxLength, `${config.data.forget}.json`);
+    const retain = objective.needs.retain || config.mask ? await encodeRows(tokenizer, splits.retain, maxLength, `${config.data.retain}.json`) : undefined;
+    let alternate;
+    if (objective.needs.alternate) {
+      const refusals = await loadIdkAnswers(path.join(config.data.dir, 'idontknow.jsonl'));
+      alternate = await encodeRows(tokenizer, idkAlternates(splits.forget, refusals, config.training.seed), maxLength, 'idontknow.jsonl');
+    }
+    const padTokenId = defaultPadTokenId(tokenizer);
+    const epochs = Math.max(1, Math.round(config.training.epochs));
+    const plan = planUnlearnBatches({
+      forget, retain: objective.needs.retain ? retain : undefined, alternate,
+      batchSize: config.training.batchSize, epochs, seed: config.training.seed, shuffle: true, padTokenId,
+    });
+    const steps = Math.min(config.training.steps ?? plan.steps, plan.steps);
+
+    if (config.mask) {
+      const t0 = Date.now();
+      mask = await buildMask(model, config.mask, forget, retain, { batchSize: config.training.batchSize, padTokenId });
+      log.info(`mask ${config.mask.name}: keep ${config.mask.keep} of weights (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+    }
+
+    log.info(`unlearn ${config.data.forget} from ${source}: ${objective.name} + ${optimizer.name}, ${steps} steps, lr ${config.optimizer.lr}`);
+    const result = await runTrainLoop({
+      label: 'unlearn', model, objective, optimizer, log, mask, seed: config.training.seed,
+      batches: { steps, batch: (i) => plan.batch(i) },
+      lr: config.optimizer.lr, schedule: config.training.schedule, warmupSteps: config.training.warmupSteps, clipNorm: config.training.clipNorm,
+    });
+    await saveModel(model, folder.checkpoint, { tokenizer });
+    log.event('checkpoint', { dir: folder.checkpoint });
+    const summary: RunSummary = {
+      name: folder.name, method: methodName(config), objective: objective.name, optimizer: optimizer.name, mask: config.mask?.name,
+      lr: config.optimizer.lr, seed: config.training.seed, steps: result.steps, seconds: result.seconds, metrics: {}, losses: result.losses,
+    };
+    if (config.eval.enabled) summary.metrics = (await evaluateModel(ctx, model, tokenizer)).metrics;
+    return summary;
+  } finally {
+    if (mask) tf.dispose([...mask.values()]);
+    optimizer.dispose();
+    model.dispose();
+  }
+}

@@ -1,0 +1,2 @@
+export { seededRandom, deriveSeed, mulberry32 } from './seeded-random.js';
+export type { SeededRandom } from './seeded-random.js';
