@@ -37,7 +37,7 @@ const parallel = Number(args.jobs ?? 2);
 const PLANS = {
   // what fits ~40 minutes on a 2-core machine shared with other jobs: small evaluations, 2 report authors
   budget: {
-    seeds: 2, finetuneEpochs: 20, unlearnEpochs: 3, reportAuthors: 2,
+    seeds: 2, finetuneEpochs: 10, unlearnEpochs: 3, reportAuthors: 2,
     selectionEval: { maxItems: 20, maxNewTokens: 32 }, reportEval: { maxItems: 40, maxNewTokens: 200 },
     grids: {
       adamw: [{ lr: 1e-4 }, { lr: 1e-3 }],

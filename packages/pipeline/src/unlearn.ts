@@ -2,9 +2,10 @@
 // (× mask), keeping the retain split; then evaluate and report.
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import type { Mask } from '@unlearn/core';
+import type { Mask, TokenBatch } from '@unlearn/core';
 import { get } from '@unlearn/core';
-import { defaultPadTokenId, idkAlternates, loadIdkAnswers, planUnlearnBatches } from '@unlearn/data';
+import { collate, defaultPadTokenId, idkAlternates, loadIdkAnswers, planUnlearnBatches, type EncodedExample } from '@unlearn/data';
+import { exampleSetCurvature } from '@unlearn/optim';
 import { saveModel } from '@unlearn/models';
 import type { RunConfigInput } from './config/schema.js';
 import { encodeRows, loadSplits } from './datasets.js';
@@ -38,11 +39,14 @@ async function unlearnRun(ctx: RunContext): Promise<RunSummary> {
   const objective = get('objective', config.objective.name)(config.objective.options);
   const optimizer = optimizerFor(config);
   let mask: Mask | undefined;
+  let sets: { forget?: ReturnType<typeof exampleSetCurvature>; retain?: ReturnType<typeof exampleSetCurvature> } | undefined;
+  let setBatches: TokenBatch[] = [];
   try {
     const splits = await loadSplits(config.data);
     const { maxLength } = config.data;
     const forget = await encodeRows(tokenizer, splits.forget, maxLength, `${config.data.forget}.json`);
-    const retain = objective.needs.retain || config.mask ? await encodeRows(tokenizer, splits.retain, maxLength, `${config.data.retain}.json`) : undefined;
+    const needs = optimizer.needs ?? {};
+    const retain = objective.needs.retain || config.mask || needs.retainSet ? await encodeRows(tokenizer, splits.retain, maxLength, `${config.data.retain}.json`) : undefined;
     let alternate;
     if (objective.needs.alternate) {
       const refusals = await loadIdkAnswers(path.join(config.data.dir, 'idontknow.jsonl'));
@@ -62,22 +66,45 @@ async function unlearnRun(ctx: RunContext): Promise<RunSummary> {
       log.info(`mask ${config.mask.name}: keep ${config.mask.keep} of weights (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
     }
 
+    // whole sets for an optimizer that declares it needs them (influence unlearning), batched like the steps
+    const size = config.training.batchSize;
+    const batchesOf = (ex: EncodedExample[]): TokenBatch[] => {
+      const out: TokenBatch[] = [];
+      for (let i = 0; i < ex.length; i += size) out.push(collate(ex.slice(i, i + size), { padTokenId }));
+      return out;
+    };
+    if (needs.forgetSet || needs.retainSet) {
+      const retainRows = typeof needs.retainSet === 'object' ? retain!.slice(0, needs.retainSet.examples) : retain!;
+      setBatches = [...(needs.forgetSet ? batchesOf(forget) : []), ...(needs.retainSet ? batchesOf(retainRows) : [])];
+      const forgetCount = needs.forgetSet ? Math.ceil(forget.length / size) : 0;
+      sets = {
+        ...(needs.forgetSet ? { forget: exampleSetCurvature(model, setBatches.slice(0, forgetCount)) } : {}),
+        ...(needs.retainSet ? { retain: exampleSetCurvature(model, setBatches.slice(forgetCount)) } : {}),
+      };
+      log.info(`${optimizer.name}: the whole forget set (${forget.length} examples) and ${retainRows.length} retain examples`);
+    }
+
     log.info(`unlearn ${config.data.forget} from ${source}: ${objective.name} + ${optimizer.name}, ${steps} steps, lr ${config.optimizer.lr}`);
     const result = await runTrainLoop({
       label: 'unlearn', model, objective, optimizer, log, mask, seed: config.training.seed,
       batches: { steps, batch: (i) => plan.batch(i) },
       lr: config.optimizer.lr, schedule: config.training.schedule, warmupSteps: config.training.warmupSteps, clipNorm: config.training.clipNorm,
+      sets,
     });
     await saveModel(model, folder.checkpoint, { tokenizer });
     log.event('checkpoint', { dir: folder.checkpoint });
     const summary: RunSummary = {
       name: folder.name, method: methodName(config), objective: objective.name, optimizer: optimizer.name, mask: config.mask?.name,
       lr: config.optimizer.lr, seed: config.training.seed, steps: result.steps, seconds: result.seconds, metrics: {}, losses: result.losses,
+      optimizerStats: result.optimizerStats,
     };
     if (config.eval.enabled) summary.metrics = (await evaluateModel(ctx, model, tokenizer)).metrics;
     return summary;
   } finally {
     if (mask) tf.dispose([...mask.values()]);
+    sets?.forget?.dispose();
+    sets?.retain?.dispose();
+    for (const b of setBatches) tf.dispose([b.inputIds, b.attentionMask, b.labels]);
     optimizer.dispose();
     model.dispose();
   }

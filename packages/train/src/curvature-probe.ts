@@ -1,7 +1,8 @@
 // The CurvatureProbe of one training step (unlearning or fine-tuning): everything a second-order or zeroth-order optimizer may ask about the
 // loss surface at the current parameters, computed from FIRST-order gradients and forward passes only (tfjs has no
 // reliable double backprop). Nothing is computed until asked.
-//  - GNB (Sophia, Liu et al. 2023, Alg. 2): ĝ = ∇ (1/B) Σ_t CE(logits_t, ŷ_t), ŷ_t ~ softmax(logits_t).
+//  - GNB (Sophia, Liu et al. 2023, Alg. 2): ĝ = ∇ (1/B) Σ_t CE(logits_t, ŷ_t), ŷ_t ~ softmax(logits_t); and the
+//    objective's own Gauss-Newton (gaussNewtonGrads: ∇ of Objective.curvature.sampledLoss, its positions and weights).
 //  - Finite-difference HVP: Hv ≈ (∇ℓ(θ+εv) − ∇ℓ(θ−εv)) / 2ε, central differences (error O(ε²)).
 //  - Retain curvature for influence unlearning: mean-NLL gradient, per-example gradients, FD HVP of the retain NLL.
 // Numbers the host needs (token counts, norms, the loss) are read with `await t.data()`, one download per place and
@@ -294,19 +295,33 @@ export function createCurvatureProbe(options: CurvatureProbeOptions): Disposable
     };
   }
 
+  /** ∇ Σ_t CE(z_t, ŷ_t) / B over the loss parts' tokens (ŷ sampled from the model), or / √B with `rootB`. */
+  const sampledCe = (seed: number, rootB: boolean): TensorMap => {
+    const parts = prep(); // outside the gradient scope, which disposes what it creates
+    return gradientsOf(() => {
+      const terms = parts.map((part, i) => {
+        const logits = flatLogits(model, part.batch);
+        return weightedCrossEntropy(logits, (x) => sampler(x, (seed + 7919 * i) >>> 0), part.weights);
+      });
+      const total = tf.maximum(sumScalars(parts.map((p) => tf.sum(p.weights))), 1);
+      return tf.div(sumScalars(terms), rootB ? tf.sqrt(total) : total) as Scalar;
+    }, params);
+  };
+
   return {
     batchTokens: async () => (await tokenCounts()).reduce((a, b) => a + b, 0),
     retain,
-    sampledLabelGrads(seed: number): TensorMap {
-      const parts = prep(); // outside the gradient scope, which disposes what it creates
-      return gradientsOf(() => {
-        const terms = parts.map((part, i) => {
-          const logits = flatLogits(model, part.batch);
-          return weightedCrossEntropy(logits, (x) => sampler(x, (seed + 7919 * i) >>> 0), part.weights);
-        });
-        const total = tf.maximum(sumScalars(parts.map((p) => tf.sum(p.weights))), 1);
-        return tf.div(sumScalars(terms), total) as Scalar;
-      }, params);
+    sampledLabelGrads: (seed: number) => sampledCe(seed, false),
+    // The objective's own Gauss-Newton (Objective.curvature): ĝ = ∇ Σ_t √|c_t|·CE(z_t, ŷ_t), E[ĝ⊙ĝ] its GN diagonal.
+    // An objective that declares none gets null (the optimizer falls back and says so); one that declares nothing (a
+    // fine-tuning batch, a custom objective) the CE of its loss tokens with c_t = 1/B, i.e. sampledLabelGrads·√B.
+    gaussNewtonGrads(seed: number): TensorMap | null {
+      const curvature = objective?.curvature;
+      if (curvature?.kind === 'none') return null;
+      if (curvature?.kind === 'gauss-newton' && !('train' in batch)) {
+        return gradientsOf(() => curvature.sampledLoss(model, batch, objectiveContext, seed), params);
+      }
+      return sampledCe(seed, true);
     },
     hessianVectorProduct: (v) => hvp(objectiveLoss, v),
     loss: () => tf.tidy(objectiveLoss),

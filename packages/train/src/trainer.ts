@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Scalar, Tensor } from '@tensorflow/tfjs-core';
 import { lossTokens } from '@unlearn/core';
 import type {
+  StepContext,
   CausalLM, FinetuneBatch, LearningRateSchedule, Mask, Objective, ObjectiveContext, Optimizer, ParamMap, StepStats, TensorMap,
   UnlearnBatch,
 } from '@unlearn/core';
@@ -59,6 +60,12 @@ interface CommonTrainerOptions {
   disposeBatches?: boolean;
   /** Curvature probe settings (finite-difference scale, GNB label sampler). */
   probe?: { fdScale?: number; sampleLabels?: LabelSampler };
+  /**
+   * Whole example sets for optimizers whose `needs` ask for them (influence unlearning: the forget set and the retain
+   * set), passed to every step as `StepContext.sets`; build them with @unlearn/optim's `exampleSetCurvature`. Without them
+   * such an optimizer falls back to what the step's batch offers (and says so in its stats).
+   */
+  sets?: StepContext['sets'];
 }
 
 /** Unlearning: `objective` on forget / retain / alternate batches. */
@@ -306,12 +313,12 @@ export class Trainer {
           disposeMaps(grads);
           grads = scaled;
         }
-        stats = await optimizer.step(params, grads, { step, lr, probe: probeWith(tokenCounts), mask, seed });
+        stats = await optimizer.step(params, grads, { step, lr, probe: probeWith(tokenCounts), mask, seed, ...(this.o.sets ? { sets: this.o.sets } : {}) });
       } else {
         const numbers = await counts.data();
         tokens = numbers[0];
         const zerothProbe = probeWith(Array.from(numbers.subarray(1)));
-        stats = await optimizer.step(params, grads, { step, lr, probe: zerothProbe, mask, seed });
+        stats = await optimizer.step(params, grads, { step, lr, probe: zerothProbe, mask, seed, ...(this.o.sets ? { sets: this.o.sets } : {}) });
         loss = stats.loss ?? (await zerothProbe.lossValue());
         if (!Number.isFinite(loss)) {
           throw new NonFiniteLossError(

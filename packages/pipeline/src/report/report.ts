@@ -26,6 +26,8 @@ export interface RunSummary {
   /** Keys of METRIC_COLUMNS (and any others, shown in the JSON only). null = not computed. */
   metrics: Record<string, number | null | undefined>;
   losses?: LossPoint[];
+  /** The optimizer's per-step stats over the run (e.g. Sophia's winRate: first, median, min, max, last). */
+  optimizerStats?: Record<string, { first: number; median: number; min: number; max: number; last: number }>;
 }
 
 export interface ReportInput {
