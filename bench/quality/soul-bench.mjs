@@ -10,7 +10,7 @@
 //  3. REPORT on the first authors of forget10 (4 = 80 QA in the full plan, 2 in the budget plan; disjoint from forget01): each cell at its chosen setting, every
 //     seed, with the median; a row whose forget quality did not rise above the target's says so; Sophia's win rates
 //     (median over steps, and the range) are read from each run's step log.
-// Every run is one `unlearn` CLI process with its own run folder under bench/quality/runs/<plan>/ (git-ignored); a run
+// Every run is one process calling the pipeline API (job.mjs → @unlearn/pipeline) with its own run folder under bench/quality/runs/<plan>/ (git-ignored); a run
 // with a summary.json is reused, so the script resumes. Jobs run `--jobs` at a time; none starts after `--minutes`
 // (the whole plan's wall budget), and results are written for whatever finished, labelled.
 // Usage: pnpm build && node bench/quality/soul-bench.mjs [--plan budget|full] [--minutes 40] [--jobs 2] [--seeds 2]
@@ -23,7 +23,7 @@ import { fileURLToPath } from 'node:url';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
 const shared = path.resolve(root, '../shared');
-const bin = path.join(root, 'packages/cli/dist/bin.js');
+const job = path.join(here, 'job.mjs'); // one pipeline-API run per process
 const args = Object.fromEntries(process.argv.slice(2).reduce((acc, a, i, all) => (a.startsWith('--') ? [...acc, [a.slice(2), all[i + 1]]] : acc), []));
 const planName = args.plan ?? 'budget';
 const started = Date.now();
@@ -44,7 +44,7 @@ const PLANS = {
       'sophia-gnb': [{ lr: 1e-4, q: 0.1 }, { lr: 1e-4, q: 0.5 }, { lr: 1e-3, q: 0.1 }, { lr: 1e-3, q: 0.5 }],
       'sophia-fisher': [{ lr: 1e-4, q: 0.25 }, { lr: 1e-3, q: 0.25 }],
       soul: [{ lr: 5e-6 }, { lr: 5e-4 }],
-      influence: [{ damping: 1e-2 }, { damping: 1e-1 }],
+      influence: [{ damping: 1 }, { damping: 10 }],
     },
   },
   full: {
@@ -55,7 +55,7 @@ const PLANS = {
       'sophia-gnb': [1e-4, 3e-4, 1e-3].flatMap((lr) => [0.1, 0.25, 0.5].map((q) => ({ lr, q }))),
       'sophia-fisher': [1e-4, 3e-4, 1e-3].flatMap((lr) => [0.1, 0.25, 0.5].map((q) => ({ lr, q }))),
       soul: [5e-6, 5e-5, 5e-4].map((lr) => ({ lr })),
-      influence: [1e-3, 1e-2, 1e-1].map((damping) => ({ damping })),
+      influence: [0.1, 1, 10].map((damping) => ({ damping })),
     },
   },
 };
@@ -74,7 +74,7 @@ const SPLITS = {
 };
 const base = { backend: args.backend ?? 'native', out: runsDir, log: { quiet: true } };
 
-// --- running CLI jobs, `parallel` at a time, none started after the deadline -----------------------------------------
+// --- running jobs, `parallel` at a time, none started after the deadline -----------------------------------------
 const env = { ...process.env, UNLEARN_NATIVE_THREADS: process.env.UNLEARN_NATIVE_THREADS ?? '1' }; // 1 thread: no barrier stalls on a shared box
 function exec(argv, timeout) {
   return new Promise((resolve) => execFile(process.execPath, argv, { env, timeout, maxBuffer: 1 << 26 }, (error, stdout, stderr) => resolve({ error, stderr })));
@@ -91,7 +91,7 @@ async function runCli(command, name, config) {
   const file = path.join(runsDir, 'configs', `${name}.json`);
   await writeFile(file, JSON.stringify({ ...base, ...config, name }, null, 2));
   const t0 = Date.now();
-  const { error, stderr } = await exec([bin, command, '--config', file], Math.max(60_000, deadline + 5 * 60_000 - Date.now()));
+  const { error, stderr } = await exec([job, command, file], Math.max(60_000, deadline + 5 * 60_000 - Date.now()));
   if (error) {
     const why = (stderr || error.message || '').toString().trim().split('\n').filter(Boolean).pop();
     log(`${name} FAILED (${why})`);
