@@ -201,3 +201,51 @@ describe('createCurvatureProbe on the toy LM', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 });
+
+describe('gaussNewtonGrads: the objective says what its curvature is', () => {
+  const setup = () => {
+    const model = createToyLM(toyWeights(5, 4, 3));
+    const batch = { forget: tokenBatch([[1, 2, 3, 4], [0, 3, 1, 2]], [[-100, 2, 3, 4], [-100, -100, 1, 2]]), retain: tokenBatch([[2, 2, 1, 0]], [[-100, 2, 1, 0]]) };
+    return { model, batch };
+  };
+
+  it('is ∇ of objective.curvature.sampledLoss(seed) for a gauss-newton objective, and null for one that declares none', () => {
+    const before = tf.memory().numTensors;
+    const { model, batch } = setup();
+    const base = toyGradDiff(1, 1);
+    // a stand-in curvature: any scalar of the model works for checking that the probe differentiates it with the seed
+    const seen: number[] = [];
+    const gn = { ...base, curvature: { kind: 'gauss-newton' as const, sampledLoss: (m: CausalLM, b: typeof batch, _c: unknown, seed: number) => { seen.push(seed); return meanNll(m, b.forget); } } };
+    const probe = createCurvatureProbe({ model, objective: gn, batch, objectiveContext: { step: 0 } });
+    const got = probe.gaussNewtonGrads!(1234)!;
+    expect(seen).toEqual([1234]);
+    const want = gradientsOf(() => meanNll(model, batch.forget), model.params);
+    for (const [name, g] of want) expect(arr(got.get(name)!)).toEqual(arr(g));
+    probe.dispose();
+    const none = createCurvatureProbe({ model, objective: { ...base, curvature: { kind: 'none', reason: 'test' } }, batch, objectiveContext: { step: 0 } });
+    expect(none.gaussNewtonGrads!(1)).toBeNull();
+    none.dispose();
+    disposeMap(got);
+    disposeMap(want);
+    disposeUnlearnBatch(batch);
+    model.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('without a declared curvature it is the CE of the loss tokens with weight 1/√B: sampledLabelGrads·√B', async () => {
+    const before = tf.memory().numTensors;
+    const { model, batch } = setup();
+    const probe = createCurvatureProbe({ model, objective: toyGradDiff(1, 1), batch, objectiveContext: { step: 0 } });
+    const B = await probe.batchTokens();
+    expect(B).toBe(8); // shifted labels: 3 + 2 forget, 3 retain
+    const gn = probe.gaussNewtonGrads!(99)!;
+    const legacy = probe.sampledLabelGrads(99);
+    for (const [name, g] of legacy) arr(g).forEach((x, i) => expect(arr(gn.get(name)!)[i]).toBeCloseTo(x * Math.sqrt(B), 5));
+    disposeMap(gn);
+    disposeMap(legacy);
+    probe.dispose();
+    disposeUnlearnBatch(batch);
+    model.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
