@@ -3,6 +3,7 @@
 // tfjs-backend-cpu keeps as tensor data (read and written in place, never copied).
 #include <napi.h>
 
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -11,6 +12,9 @@
 #include <thread>
 #include <vector>
 
+#include "blas.h"
+#include "blocking.h"
+#include "cpu_caches.h"
 #include "kernels.h"
 #include "thread_pool.h"
 
@@ -19,6 +23,17 @@ namespace {
 
 const KernelTable* gKernels = &kGenericKernels;
 std::unique_ptr<ThreadPool> gPool;
+CacheSizes gCaches;     // read once at load (sysfs / cpuid, UNLEARN_NATIVE_L1/L2/L3 overrides)
+Blocking gBlocking{256, 128, 1024};
+SystemBlas gBlas;       // OpenBLAS / BLIS when installed (blas.h), tried per shape against the own kernel
+
+// The blocking for the kernel table in use and the detected caches; UNLEARN_NATIVE_KC / _MC / _NC override one
+// value each (for tuning experiments).
+void updateBlocking() {
+  gBlocking = deriveBlocking(gKernels->mr, gKernels->nr, gCaches.l1, gCaches.l2,
+                             gCaches.l3 / (gCaches.l3Sharing > 0 ? gCaches.l3Sharing : 1));
+  applyBlockingEnv(gBlocking, gKernels->mr, gKernels->nr);
+}
 
 bool cpuHas(const char* isa) {
 #if defined(__x86_64__) || defined(__i386__)
@@ -108,19 +123,46 @@ Napi::Value Gemm(const Napi::CallbackInfo& info) {
   g.cBatchStride = g.m * g.n;
   g.bias = info[11].IsNull() || info[11].IsUndefined() ? nullptr : f32(info[11], "bias");
   g.activation = static_cast<int>(i64(info[12]));
+  g.kc = gBlocking.kc;
+  g.mc = gBlocking.mc;
+  g.nc = gBlocking.nc;
   if (f32Length(info[2]) < batch * g.m * g.n) throw Napi::RangeError::New(info.Env(), "unlearn-native: gemm output too small");
   if (batch == 0 || g.m == 0 || g.n == 0) return info.Env().Undefined();
 
   const int threads = gPool->size();
   const double flops = 2.0 * batch * g.m * g.n * g.k;
+  // 2-D products large enough to matter may go to the system BLAS, where it measured faster for this shape
+  SystemBlas::Choice choice = SystemBlas::kOwn;
+  if (batch == 1 && g.k > 0 && flops >= 1e6 && gBlas.available())
+    choice = gBlas.choose(g.m, g.n, g.k, g.transA, g.transB, threads);
+  const auto t0 = std::chrono::steady_clock::now();
+  if (choice == SystemBlas::kBlas || choice == SystemBlas::kBlasTrial) {
+    float beta = 0.f;
+    if (g.bias) {
+      for (int64_t i = 0; i < g.m; i++) memcpy(g.c + i * g.n, g.bias, sizeof(float) * g.n);
+      beta = 1.f;
+    }
+    gBlas.sgemm(threads, g.transA, g.transB, g.m, g.n, g.k, g.a, g.b, beta, g.c);
+    if (g.activation == kActRelu) {
+      for (int64_t i = 0; i < g.m * g.n; i++) g.c[i] = g.c[i] > 0.f ? g.c[i] : 0.f;
+    } else if (g.activation == kActSigmoid) {
+      for (int64_t i = 0; i < g.m * g.n; i++) g.c[i] = 1.f / (1.f + std::exp(-g.c[i]));
+    }
+    gBlas.record(g.m, g.n, g.k, g.transA, g.transB, threads, choice,
+                 std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    return info.Env().Undefined();
+  }
   int64_t rowsPerTile = g.m, colsPerTile = g.n;
   if (threads > 1 && flops > 4e5 && batch < 2 * threads) {
-    // too few matrices to share out whole: cut each into row (or, for short matrices, column) blocks
-    const int64_t want = 4 * threads / batch + 1;
+    // too few matrices to share out whole: cut each into row blocks (each packs all of op(B)) or column blocks
+    // (each packs all of op(A)), whichever duplicates less packing. One matrix: exactly one block per thread, so
+    // the panel of B is packed `threads` times, not 4·threads.
+    const int64_t want = batch == 1 ? threads : 4 * threads / batch + 1;
+    const int64_t mr = gKernels->mr, nr = gKernels->nr;
     if (g.m >= g.n || g.m >= 64 * want) {
-      rowsPerTile = ((g.m + want - 1) / want + 31) / 32 * 32;
+      rowsPerTile = ((g.m + want - 1) / want + mr - 1) / mr * mr;
     } else {
-      colsPerTile = ((g.n + want - 1) / want + 31) / 32 * 32;
+      colsPerTile = ((g.n + want - 1) / want + nr - 1) / nr * nr;
     }
   }
   const int64_t tilesPerMatrix = ((g.m + rowsPerTile - 1) / rowsPerTile) * ((g.n + colsPerTile - 1) / colsPerTile);
@@ -131,6 +173,9 @@ Napi::Value Gemm(const Napi::CallbackInfo& info) {
   } else {
     gPool->parallelFor(tiles, [&](int64_t t) { kt->gemmTiles(&g, rowsPerTile, colsPerTile, t, t + 1); });
   }
+  if (choice == SystemBlas::kOwnTrial)
+    gBlas.record(g.m, g.n, g.k, g.transA, g.transB, threads, choice,
+                 std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   return info.Env().Undefined();
 }
 
@@ -454,6 +499,32 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   for (const char* isa : {"avx512", "avx2", "generic"})
     if (cpuHas(isa) && tableFor(isa)) supported.Set(i++, isa);
   o.Set("supportedIsas", supported);
+  Napi::Object caches = Napi::Object::New(info.Env());
+  caches.Set("l1", static_cast<double>(gCaches.l1));
+  caches.Set("l2", static_cast<double>(gCaches.l2));
+  caches.Set("l3", static_cast<double>(gCaches.l3));
+  caches.Set("l3Sharing", static_cast<double>(gCaches.l3Sharing));
+  caches.Set("source", gCaches.source);
+  o.Set("caches", caches);
+  Napi::Object blocking = Napi::Object::New(info.Env());
+  blocking.Set("mr", gKernels->mr);
+  blocking.Set("nr", gKernels->nr);
+  blocking.Set("kc", static_cast<double>(gBlocking.kc));
+  blocking.Set("mc", static_cast<double>(gBlocking.mc));
+  blocking.Set("nc", static_cast<double>(gBlocking.nc));
+  o.Set("blocking", blocking);
+  Napi::Object blas = Napi::Object::New(info.Env());
+  blas.Set("mode", gBlas.mode());
+  blas.Set("policy", gBlas.policy());
+  blas.Set("library", gBlas.loaded() ? Napi::Value(Napi::String::New(info.Env(), gBlas.name())) : info.Env().Null());
+  if (gBlas.loaded()) blas.Set("path", gBlas.path());
+  int64_t shapes, blasShapes, callsBlas, callsOwn;
+  gBlas.stats(shapes, blasShapes, callsBlas, callsOwn);
+  blas.Set("shapesMeasured", static_cast<double>(shapes));
+  blas.Set("shapesToBlas", static_cast<double>(blasShapes));
+  blas.Set("callsBlas", static_cast<double>(callsBlas));
+  blas.Set("callsOwn", static_cast<double>(callsOwn));
+  o.Set("blas", blas);
   return o;
 }
 
@@ -466,6 +537,21 @@ Napi::Value Configure(const Napi::CallbackInfo& info) {
     if (!t || !cpuHas(isa.c_str()))
       throw Napi::Error::New(info.Env(), "unlearn-native: instruction set \"" + isa + "\" is not available on this CPU");
     gKernels = t;
+    updateBlocking();
+  }
+  // blocking: { kc?, mc?, nc? } replaces the derived values (experiments; configure({ isa }) derives them again)
+  if (o.Has("blocking") && o.Get("blocking").IsObject()) {
+    Napi::Object bo = o.Get("blocking").As<Napi::Object>();
+    auto set = [&](const char* key, int64_t& v, int64_t unit) {
+      if (bo.Has(key) && bo.Get(key).IsNumber() && i64(bo.Get(key)) > 0) v = roundDown(i64(bo.Get(key)), unit);
+    };
+    set("kc", gBlocking.kc, 8);
+    set("mc", gBlocking.mc, gKernels->mr);
+    set("nc", gBlocking.nc, gKernels->nr);
+  }
+  if (o.Has("blas") && !o.Get("blas").IsUndefined()) {
+    const std::string p = o.Get("blas").As<Napi::String>();
+    if (!gBlas.setPolicy(p)) throw Napi::Error::New(info.Env(), "unlearn-native: blas must be \"auto\", \"on\" or \"off\" (got \"" + p + "\")");
   }
   if (o.Has("threads") && !o.Get("threads").IsUndefined()) {
     const int64_t n = i64(o.Get("threads"));
@@ -479,6 +565,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   const char* forced = getenv("UNLEARN_NATIVE_ISA");
   const KernelTable* t = forced && *forced ? tableFor(forced) : nullptr;
   gKernels = t && cpuHas(forced) ? t : tableFor(bestIsa());
+  gCaches = detectCaches();
+  updateBlocking();
+  gBlas.load();
   if (!gPool) gPool.reset(new ThreadPool(defaultThreads()));
   exports.Set("gemm", Napi::Function::New(env, Gemm));
   exports.Set("binary", Napi::Function::New(env, Binary));

@@ -21,10 +21,12 @@ struct GemmArgs {
   int64_t aBatchStride, bBatchStride, cBatchStride;
   const float* bias;   // optional [n] (or nullptr), added to every row
   int activation;      // Activation
+  int64_t kc, mc, nc;  // cache blocking (blocking.h; the caller derives it from this CPU's caches)
 };
 
 struct KernelTable {
   const char* isa;
+  int mr, nr;  // the gemm register tile (rows of A x columns of B per micro-kernel call)
   // One (batch index, row block, column block) tile range of a gemm; tiles are numbered batch-major, then rows, cols.
   void (*gemmTiles)(const GemmArgs* g, int64_t rowsPerTile, int64_t colsPerTile, int64_t tileBegin, int64_t tileEnd);
   // out[i] = a[i] op b[i] on a contiguous range, with stride 0 meaning "broadcast this scalar".

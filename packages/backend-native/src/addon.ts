@@ -14,7 +14,23 @@ export interface AddonInfo {
   /** Threads the pool runs kernels on (the calling thread included). */
   threads: number;
   supportedIsas: Isa[];
+  /** Data-cache sizes in bytes (sysfs, else cpuid; UNLEARN_NATIVE_L1/L2/L3 override). l3Sharing: CPUs sharing L3. */
+  caches: { l1: number; l2: number; l3: number; l3Sharing: number; source: string };
+  /** The gemm's register tile (mr × nr) and cache blocking (kc, mc, nc) derived from `caches` for `isa`. */
+  blocking: { mr: number; nr: number; kc: number; mc: number; nc: number };
+  /**
+   * The system BLAS (OpenBLAS / BLIS, opened at run time when installed): `policy` auto = each 2-D gemm shape is
+   * timed on both and runs on the faster; counts of shapes measured / won by the BLAS and calls to each.
+   */
+  blas: { mode: string; policy: BlasPolicy; library: 'openblas' | 'blis' | null; path?: string; shapesMeasured: number;
+    shapesToBlas: number; callsBlas: number; callsOwn: number };
 }
+
+/** When 2-D gemms may use the system BLAS: tuned per shape, always, or never. */
+export type BlasPolicy = 'auto' | 'on' | 'off';
+
+/** Experiments only: replaces the derived cache blocking until the next `configure({ isa })`. */
+export interface BlockingOverride { kc?: number; mc?: number; nc?: number }
 
 /** The addon's functions; every array argument is read or written in place. */
 export interface NativeAddon {
@@ -35,7 +51,7 @@ export interface NativeAddon {
   gatherRows(table: Float32Array, cols: number, indices: Int32Array, out: Float32Array): number;
   multinomial(probs: Float32Array, rows: number, cols: number, uniforms: Float64Array, out: Int32Array): void;
   info(): AddonInfo;
-  configure(o: { isa?: Isa; threads?: number }): AddonInfo;
+  configure(o: { isa?: Isa; threads?: number; blas?: BlasPolicy; blocking?: BlockingOverride }): AddonInfo;
 }
 
 export const ADDON_PATH = fileURLToPath(new URL('../build/Release/unlearn_native.node', import.meta.url));

@@ -101,5 +101,12 @@ export function registerNativeBackend(options: RegisterOptions = {}): Record<str
     registeredDetails = { nativeKernels: natives.length };
   }
   const info = addon.info();
-  return { ...registeredDetails, isa: info.isa, bestIsa: info.bestIsa, threads: info.threads };
+  const size = (b: number) => (b >= 1 << 20 ? `${+(b / (1 << 20)).toFixed(1)}M` : `${Math.round(b / 1024)}K`);
+  const { caches: c, blocking: k, blas } = info;
+  return {
+    ...registeredDetails, isa: info.isa, bestIsa: info.bestIsa, threads: info.threads,
+    caches: `L1 ${size(c.l1)} L2 ${size(c.l2)} L3 ${size(c.l3)}/${c.l3Sharing} (${c.source})`,
+    blocking: `${k.mr}x${k.nr} KC ${k.kc} MC ${k.mc} NC ${k.nc}`,
+    blas: blas.library ? `${blas.library} (${blas.policy})` : 'none',
+  };
 }
