@@ -414,6 +414,119 @@ Napi::Value AdamW(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// ---- fused transformer pieces (kernels.h) ---------------------------------------------------------------------------
+const int32_t* i32(const Napi::Value& v, const char* what) {
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
+    throw Napi::TypeError::New(v.Env(), std::string("unlearn-native: ") + what + " must be an Int32Array");
+  return v.As<Napi::Int32Array>().Data();
+}
+void need(const Napi::CallbackInfo& info, bool ok, const char* what) {
+  if (!ok) throw Napi::RangeError::New(info.Env(), std::string("unlearn-native: ") + what);
+}
+
+// pickLogProb(x [rows, cols], labels Int32Array [rows], rows, cols, picked [rows], lse [rows])
+Napi::Value PickLogProb(const Napi::CallbackInfo& info) {
+  const float* x = f32(info[0], "x");
+  const int32_t* labels = i32(info[1], "labels");
+  const int64_t rows = i64(info[2]), cols = i64(info[3]);
+  float* picked = f32(info[4], "picked");
+  float* lse = f32(info[5], "lse");
+  need(info, f32Length(info[0]) >= rows * cols && static_cast<int64_t>(info[1].As<Napi::Int32Array>().ElementLength()) >= rows &&
+       f32Length(info[4]) >= rows && f32Length(info[5]) >= rows, "pickLogProb arrays too small");
+  const KernelTable* kt = gKernels;
+  parallelRange(rows, kGrain / (cols > 0 ? cols : 1) + 1,
+                [&](int64_t r0, int64_t r1) { kt->pickLogProbRows(x, labels, cols, picked, lse, r0, r1); });
+  return info.Env().Undefined();
+}
+
+// pickLogProbGrad(x, labels, lse, g [rows], rows, cols, dx [rows, cols])
+Napi::Value PickLogProbGrad(const Napi::CallbackInfo& info) {
+  const float* x = f32(info[0], "x");
+  const int32_t* labels = i32(info[1], "labels");
+  const float* lse = f32(info[2], "lse");
+  const float* g = f32(info[3], "g");
+  const int64_t rows = i64(info[4]), cols = i64(info[5]);
+  float* dx = f32(info[6], "dx");
+  need(info, f32Length(info[0]) >= rows * cols && f32Length(info[6]) >= rows * cols && f32Length(info[2]) >= rows &&
+       f32Length(info[3]) >= rows, "pickLogProbGrad arrays too small");
+  const KernelTable* kt = gKernels;
+  parallelRange(rows, kGrain / (cols > 0 ? cols : 1) + 1,
+                [&](int64_t r0, int64_t r1) { kt->pickLogProbGradRows(x, labels, lse, g, cols, dx, r0, r1); });
+  return info.Env().Undefined();
+}
+
+// rmsNorm(x [rows, cols], w [cols], rows, cols, eps, y [rows, cols], rstd [rows])
+Napi::Value RmsNorm(const Napi::CallbackInfo& info) {
+  const float* x = f32(info[0], "x");
+  const float* w = f32(info[1], "weight");
+  const int64_t rows = i64(info[2]), cols = i64(info[3]);
+  const float eps = static_cast<float>(info[4].As<Napi::Number>().DoubleValue());
+  float* y = f32(info[5], "y");
+  float* rstd = f32(info[6], "rstd");
+  need(info, f32Length(info[0]) >= rows * cols && f32Length(info[1]) >= cols && f32Length(info[5]) >= rows * cols &&
+       f32Length(info[6]) >= rows, "rmsNorm arrays too small");
+  const KernelTable* kt = gKernels;
+  parallelRange(rows, kGrain / (cols > 0 ? cols : 1) + 1,
+                [&](int64_t r0, int64_t r1) { kt->rmsNormRows(x, w, cols, eps, y, rstd, r0, r1); });
+  return info.Env().Undefined();
+}
+
+// rmsNormGrad(x, w, rstd, dy, rows, cols, dx [rows, cols], dw [cols]): dw is overwritten (per-thread partials summed)
+Napi::Value RmsNormGrad(const Napi::CallbackInfo& info) {
+  const float* x = f32(info[0], "x");
+  const float* w = f32(info[1], "weight");
+  const float* rstd = f32(info[2], "rstd");
+  const float* dy = f32(info[3], "dy");
+  const int64_t rows = i64(info[4]), cols = i64(info[5]);
+  float* dx = f32(info[6], "dx");
+  float* dw = f32(info[7], "dw");
+  need(info, f32Length(info[0]) >= rows * cols && f32Length(info[3]) >= rows * cols && f32Length(info[6]) >= rows * cols &&
+       f32Length(info[1]) >= cols && f32Length(info[7]) >= cols && f32Length(info[2]) >= rows, "rmsNormGrad arrays too small");
+  const KernelTable* kt = gKernels;
+  const int64_t threads = gPool->size();
+  const int64_t chunks = threads > 1 && rows * cols >= 2 * kGrain ? (rows < threads ? rows : threads) : 1;
+  std::vector<float> partial(static_cast<size_t>(chunks * cols), 0.f);
+  const int64_t step = (rows + chunks - 1) / chunks;
+  auto run = [&](int64_t c) {
+    const int64_t r0 = c * step, r1 = r0 + step < rows ? r0 + step : rows;
+    if (r0 < r1) kt->rmsNormGradRows(x, w, rstd, dy, cols, dx, partial.data() + c * cols, r0, r1);
+  };
+  if (chunks == 1) run(0);
+  else gPool->parallelFor(chunks, run);
+  for (int64_t j = 0; j < cols; j++) {
+    float s = 0.f;
+    for (int64_t c = 0; c < chunks; c++) s += partial[c * cols + j];
+    dw[j] = s;
+  }
+  return info.Env().Undefined();
+}
+
+// swiglu(g, u, y) and swigluGrad(g, u, dy, dg, du), all the same length
+Napi::Value SwiGlu(const Napi::CallbackInfo& info) {
+  const float* g = f32(info[0], "gate");
+  const float* u = f32(info[1], "up");
+  float* y = f32(info[2], "y");
+  const int64_t n = f32Length(info[0]);
+  need(info, f32Length(info[1]) == n && f32Length(info[2]) >= n, "swiglu gate, up and y differ in length");
+  const KernelTable* kt = gKernels;
+  parallelRange(n, kGrain, [&](int64_t i0, int64_t i1) { kt->swiglu(g, u, y, i0, i1); });
+  return info.Env().Undefined();
+}
+
+Napi::Value SwiGluGrad(const Napi::CallbackInfo& info) {
+  const float* g = f32(info[0], "gate");
+  const float* u = f32(info[1], "up");
+  const float* dy = f32(info[2], "dy");
+  float* dg = f32(info[3], "dgate");
+  float* du = f32(info[4], "dup");
+  const int64_t n = f32Length(info[0]);
+  need(info, f32Length(info[1]) == n && f32Length(info[2]) >= n && f32Length(info[3]) >= n && f32Length(info[4]) >= n,
+       "swigluGrad arrays differ in length");
+  const KernelTable* kt = gKernels;
+  parallelRange(n, kGrain, [&](int64_t i0, int64_t i1) { kt->swigluGrad(g, u, dy, dg, du, i0, i1); });
+  return info.Env().Undefined();
+}
+
 // copyRows(src, srcOffset, srcStride, dst, dstOffset, dstStride, rows, cols): a strided block copy — the core of
 // Slice, SplitV, Concat and row gathers.
 Napi::Value CopyRows(const Napi::CallbackInfo& info) {
@@ -579,6 +692,12 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("multinomial", Napi::Function::New(env, Multinomial));
   exports.Set("copyRows", Napi::Function::New(env, CopyRows));
   exports.Set("gatherRows", Napi::Function::New(env, GatherRows));
+  exports.Set("pickLogProb", Napi::Function::New(env, PickLogProb));
+  exports.Set("pickLogProbGrad", Napi::Function::New(env, PickLogProbGrad));
+  exports.Set("rmsNorm", Napi::Function::New(env, RmsNorm));
+  exports.Set("rmsNormGrad", Napi::Function::New(env, RmsNormGrad));
+  exports.Set("swiglu", Napi::Function::New(env, SwiGlu));
+  exports.Set("swigluGrad", Napi::Function::New(env, SwiGluGrad));
   exports.Set("info", Napi::Function::New(env, Info));
   exports.Set("configure", Napi::Function::New(env, Configure));
   return exports;

@@ -38,6 +38,22 @@ struct KernelTable {
   // [outer, reduce, inner] -> [outer, inner], summing (or maxing) over the middle axis, for columns [c0, c1) of inner.
   void (*midReduce)(int isMax, const float* x, int64_t reduce, int64_t inner, float* out, int64_t c0, int64_t c1);
   void (*softmaxRows)(const float* x, int64_t cols, float* out, int64_t r0, int64_t r1, int logSoftmax);
+  // Fused transformer pieces, rows [r0, r1) of [rows, cols] (fused.md in the package describes each):
+  // log p(label) of each row of logits (picked = x[label] − logsumexp(x), lse saved for the gradient) and its
+  // gradient dx = g·(onehot(label) − exp(x − lse)) — no [rows, cols] probability tensor is ever kept.
+  void (*pickLogProbRows)(const float* x, const int32_t* labels, int64_t cols, float* picked, float* lse, int64_t r0,
+                          int64_t r1);
+  void (*pickLogProbGradRows)(const float* x, const int32_t* labels, const float* lse, const float* g, int64_t cols,
+                              float* dx, int64_t r0, int64_t r1);
+  // RMSNorm y = x·r·w, r = 1/√(mean(x²) + ε) (r saved), and its gradient: dx = r·(dy⊙w) − x·r³·⟨dy⊙w, x⟩/cols,
+  // dw += Σ_rows dy⊙x·r (accumulated into dw, the caller sums per-thread partials).
+  void (*rmsNormRows)(const float* x, const float* w, int64_t cols, float eps, float* y, float* rstd, int64_t r0,
+                      int64_t r1);
+  void (*rmsNormGradRows)(const float* x, const float* w, const float* rstd, const float* dy, int64_t cols, float* dx,
+                          float* dw, int64_t r0, int64_t r1);
+  // SwiGLU y = silu(g)·u on [i0, i1), and its gradient dg = dy·u·σ(g)·(1 + g·(1 − σ(g))), du = dy·g·σ(g).
+  void (*swiglu)(const float* g, const float* u, float* y, int64_t i0, int64_t i1);
+  void (*swigluGrad)(const float* g, const float* u, const float* dy, float* dg, float* du, int64_t i0, int64_t i1);
   // AdamW (Loshchilov & Hutter 2019, Alg. 2) on elements [i0, i1): m, v updated in place, p updated in place.
   void (*adamw)(float* p, const float* g, float* m, float* v, int64_t i0, int64_t i1, float lr, float beta1,
                 float beta2, float eps, float weightDecay, float biasCorrection1, float biasCorrection2);

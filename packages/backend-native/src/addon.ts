@@ -50,6 +50,15 @@ export interface NativeAddon {
   /** Returns the first out-of-range index, or -1 when all were in range (and copied). */
   gatherRows(table: Float32Array, cols: number, indices: Int32Array, out: Float32Array): number;
   multinomial(probs: Float32Array, rows: number, cols: number, uniforms: Float64Array, out: Int32Array): void;
+  /** picked[r] = x[r, labels[r]] − logsumexp(x[r]) (0 for an out-of-range label); lse[r] = logsumexp(x[r]). */
+  pickLogProb(x: Float32Array, labels: Int32Array, rows: number, cols: number, picked: Float32Array, lse: Float32Array): void;
+  /** dx[r] = g[r]·(onehot(labels[r]) − exp(x[r] − lse[r])). */
+  pickLogProbGrad(x: Float32Array, labels: Int32Array, lse: Float32Array, g: Float32Array, rows: number, cols: number, dx: Float32Array): void;
+  rmsNorm(x: Float32Array, weight: Float32Array, rows: number, cols: number, eps: number, y: Float32Array, rstd: Float32Array): void;
+  rmsNormGrad(x: Float32Array, weight: Float32Array, rstd: Float32Array, dy: Float32Array, rows: number, cols: number,
+    dx: Float32Array, dw: Float32Array): void;
+  swiglu(gate: Float32Array, up: Float32Array, y: Float32Array): void;
+  swigluGrad(gate: Float32Array, up: Float32Array, dy: Float32Array, dgate: Float32Array, dup: Float32Array): void;
   info(): AddonInfo;
   configure(o: { isa?: Isa; threads?: number; blas?: BlasPolicy; blocking?: BlockingOverride }): AddonInfo;
 }

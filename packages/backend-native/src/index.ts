@@ -4,3 +4,4 @@ export { loadAddon, ADDON_PATH } from './addon.js';
 export type { NativeAddon, AddonInfo, Isa, BlasPolicy, BlockingOverride } from './addon.js';
 export { fusedAdamW } from './fused_adamw.js';
 export type { FusedAdamWOptions } from './fused_adamw.js';
+export { FUSED_KERNEL_NAMES } from './kernels/fused.js';

@@ -9,6 +9,7 @@ import type { Isa, NativeAddon } from './addon.js';
 import { BufferPool } from './buffer_pool.js';
 import { copyKernels } from './kernels/copy.js';
 import { fillKernels } from './kernels/fill.js';
+import { fusedGradients, fusedKernels } from './kernels/fused.js';
 import { multinomialKernels } from './kernels/multinomial.js';
 import { elementwiseKernels } from './kernels/elementwise.js';
 import { matmulKernels } from './kernels/matmul.js';
@@ -97,8 +98,11 @@ export function registerNativeBackend(options: RegisterOptions = {}): Record<str
       if (!replaced.has(k.kernelName)) tf.registerKernel({ ...k, backendName: NATIVE_BACKEND_NAME });
     }
     for (const k of natives) tf.registerKernel(k);
+    // fused transformer kernels: native-only names (no cpu twin), each with its gradient
+    for (const k of fusedKernels(addon)) tf.registerKernel(k);
+    for (const g of fusedGradients) tf.registerGradient(g);
     tf.registerBackend(NATIVE_BACKEND_NAME, () => new NativeBackend(), options.priority ?? 3);
-    registeredDetails = { nativeKernels: natives.length };
+    registeredDetails = { nativeKernels: natives.length, fusedKernels: fusedKernels(addon).length };
   }
   const info = addon.info();
   const size = (b: number) => (b >= 1 << 20 ? `${+(b / (1 << 20)).toFixed(1)}M` : `${Math.round(b / 1024)}K`);

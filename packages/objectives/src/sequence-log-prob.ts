@@ -4,6 +4,7 @@
 // `sequenceLogProb` is minus open-unlearning's `compute_batch_nll` (summed per sequence).
 import * as tf from '@tensorflow/tfjs-core';
 import type { Scalar, Tensor1D, Tensor2D, Tensor3D } from '@tensorflow/tfjs-core';
+import { pickLogProb } from '@unlearn/tensors';
 
 /** The label value that carries no loss (PyTorch's CrossEntropyLoss `ignore_index`). */
 export const IGNORE_INDEX = -100;
@@ -33,10 +34,8 @@ export function tokenLogProbs(logits: Tensor3D, labels: Tensor2D): TokenLogProbs
     const valid = tf.notEqual(shiftedLabels, tf.scalar(IGNORE_INDEX, 'int32'));
     const mask = tf.cast(valid, 'float32') as Tensor2D;
     const safeLabels = tf.where(valid, shiftedLabels, tf.zerosLike(shiftedLabels));
-    const logProbs = tf.logSoftmax(tf.reshape(shiftedLogits, [n, v]));
-    // Pick log p[row, label[row]] from the flattened [n·v] table: a 1-D gather, whose gradient every backend has.
-    const flatIndex = tf.add(tf.mul(tf.range(0, n, 1, 'int32'), tf.scalar(v, 'int32')), tf.reshape(safeLabels, [n]));
-    const picked = tf.reshape(tf.gather(tf.reshape(logProbs, [n * v]), flatIndex), [b, s - 1]);
+    // log softmax(logits)[label] per row (one fused kernel on native; logSoftmax + 1-D gather elsewhere)
+    const picked = tf.reshape(pickLogProb(tf.reshape(shiftedLogits, [n, v]) as Tensor2D, tf.reshape(safeLabels, [n]) as Tensor1D), [b, s - 1]);
     return { logProbs: tf.mul(picked, mask) as Tensor2D, mask };
   });
 }
