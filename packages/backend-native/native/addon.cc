@@ -527,6 +527,38 @@ Napi::Value SwiGluGrad(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// sophia(p, g, m, h, hHat | null, lr, beta1, beta2, rho, eps, weightDecay) -> entries not clipped; p, m (and h) in place
+Napi::Value Sophia(const Napi::CallbackInfo& info) {
+  float* p = f32(info[0], "param");
+  const float* g = f32(info[1], "grad");
+  float* m = f32(info[2], "m");
+  float* h = f32(info[3], "h");
+  const float* hHat = info[4].IsNull() || info[4].IsUndefined() ? nullptr : f32(info[4], "hessian estimate");
+  const int64_t n = f32Length(info[0]);
+  need(info, f32Length(info[1]) == n && f32Length(info[2]) == n && f32Length(info[3]) == n && (!hHat || f32Length(info[4]) == n),
+       "sophia param, grad, m, h (and the estimate) differ in length");
+  const float lr = static_cast<float>(info[5].As<Napi::Number>().DoubleValue());
+  const float b1 = static_cast<float>(info[6].As<Napi::Number>().DoubleValue());
+  const float b2 = static_cast<float>(info[7].As<Napi::Number>().DoubleValue());
+  const float rho = static_cast<float>(info[8].As<Napi::Number>().DoubleValue());
+  const float eps = static_cast<float>(info[9].As<Napi::Number>().DoubleValue());
+  const float decay = static_cast<float>(1.0 - info[5].As<Napi::Number>().DoubleValue() * info[10].As<Napi::Number>().DoubleValue());
+  const KernelTable* kt = gKernels;
+  const int64_t threads = gPool->size();
+  const int64_t chunks = threads > 1 && n >= 2 * kGrain ? threads * 4 : 1;
+  std::vector<int64_t> wins(static_cast<size_t>(chunks), 0);
+  const int64_t step = (n + chunks - 1) / chunks;
+  auto run = [&](int64_t c) {
+    const int64_t i0 = c * step, i1 = i0 + step < n ? i0 + step : n;
+    if (i0 < i1) wins[c] = kt->sophia(p, g, m, h, hHat, i0, i1, lr, b1, b2, rho, eps, decay);
+  };
+  if (chunks == 1) run(0);
+  else gPool->parallelFor(chunks, run);
+  int64_t total = 0;
+  for (int64_t w : wins) total += w;
+  return Napi::Number::New(info.Env(), static_cast<double>(total));
+}
+
 // copyRows(src, srcOffset, srcStride, dst, dstOffset, dstStride, rows, cols): a strided block copy — the core of
 // Slice, SplitV, Concat and row gathers.
 Napi::Value CopyRows(const Napi::CallbackInfo& info) {
@@ -692,6 +724,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("multinomial", Napi::Function::New(env, Multinomial));
   exports.Set("copyRows", Napi::Function::New(env, CopyRows));
   exports.Set("gatherRows", Napi::Function::New(env, GatherRows));
+  exports.Set("sophia", Napi::Function::New(env, Sophia));
   exports.Set("pickLogProb", Napi::Function::New(env, PickLogProb));
   exports.Set("pickLogProbGrad", Napi::Function::New(env, PickLogProbGrad));
   exports.Set("rmsNorm", Napi::Function::New(env, RmsNorm));

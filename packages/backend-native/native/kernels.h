@@ -54,6 +54,10 @@ struct KernelTable {
   // SwiGLU y = silu(g)·u on [i0, i1), and its gradient dg = dy·u·σ(g)·(1 + g·(1 − σ(g))), du = dy·g·σ(g).
   void (*swiglu)(const float* g, const float* u, float* y, int64_t i0, int64_t i1);
   void (*swigluGrad)(const float* g, const float* u, const float* dy, float* dg, float* du, int64_t i0, int64_t i1);
+  // Sophia (Liu et al. 2023, Alg. 3) on [i0, i1), in place: h ← β2·h + (1−β2)·ĥ when hHat is given; m ← β1·m + (1−β1)·g;
+  // p ← p·decay − lr·clip(m / max(ρ·h, ε), −1, 1). Returns how many entries were not clipped (|m| < ρ·h).
+  int64_t (*sophia)(float* p, const float* g, float* m, float* h, const float* hHat, int64_t i0, int64_t i1, float lr,
+                    float beta1, float beta2, float rho, float eps, float decay);
   // AdamW (Loshchilov & Hutter 2019, Alg. 2) on elements [i0, i1): m, v updated in place, p updated in place.
   void (*adamw)(float* p, const float* g, float* m, float* v, int64_t i0, int64_t i1, float lr, float beta1,
                 float beta2, float eps, float weightDecay, float biasCorrection1, float biasCorrection2);

@@ -50,6 +50,9 @@ export interface NativeAddon {
   /** Returns the first out-of-range index, or -1 when all were in range (and copied). */
   gatherRows(table: Float32Array, cols: number, indices: Int32Array, out: Float32Array): number;
   multinomial(probs: Float32Array, rows: number, cols: number, uniforms: Float64Array, out: Int32Array): void;
+  /** One Sophia step in place (fused_sophia.ts); returns the entries not clipped. */
+  sophia(param: Float32Array, grad: Float32Array, m: Float32Array, h: Float32Array, hessianEstimate: Float32Array | null,
+    lr: number, beta1: number, beta2: number, rho: number, eps: number, weightDecay: number): number;
   /** picked[r] = x[r, labels[r]] − logsumexp(x[r]) (0 for an out-of-range label); lse[r] = logsumexp(x[r]). */
   pickLogProb(x: Float32Array, labels: Int32Array, rows: number, cols: number, picked: Float32Array, lse: Float32Array): void;
   /** dx[r] = g[r]·(onehot(labels[r]) − exp(x[r] − lse[r])). */
