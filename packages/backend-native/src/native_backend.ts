@@ -98,11 +98,13 @@ export function registerNativeBackend(options: RegisterOptions = {}): Record<str
       if (!replaced.has(k.kernelName)) tf.registerKernel({ ...k, backendName: NATIVE_BACKEND_NAME });
     }
     for (const k of natives) tf.registerKernel(k);
-    // fused transformer kernels: native-only names (no cpu twin), each with its gradient
-    for (const k of fusedKernels(addon)) tf.registerKernel(k);
-    for (const g of fusedGradients) tf.registerGradient(g);
+    // fused transformer kernels: native-only names (no cpu twin), each with its gradient. UNLEARN_NATIVE_FUSED=0 leaves
+    // them out (the ops then compose tf ops, as on other backends: for before/after measurements)
+    const fused = process.env.UNLEARN_NATIVE_FUSED === '0' ? [] : fusedKernels(addon);
+    for (const k of fused) tf.registerKernel(k);
+    for (const g of fused.length ? fusedGradients : []) tf.registerGradient(g);
     tf.registerBackend(NATIVE_BACKEND_NAME, () => new NativeBackend(), options.priority ?? 3);
-    registeredDetails = { nativeKernels: natives.length, fusedKernels: fusedKernels(addon).length };
+    registeredDetails = { nativeKernels: natives.length, fusedKernels: fused.length };
   }
   const info = addon.info();
   const size = (b: number) => (b >= 1 << 20 ? `${+(b / (1 << 20)).toFixed(1)}M` : `${Math.round(b / 1024)}K`);
