@@ -501,6 +501,22 @@ Napi::Value RmsNormGrad(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// rope(x [rows, heads·d], cos [rows, d], sin [rows, d], rows, heads, d, sign, y)
+Napi::Value Rope(const Napi::CallbackInfo& info) {
+  const float* x = f32(info[0], "x");
+  const float* c = f32(info[1], "cos");
+  const float* s = f32(info[2], "sin");
+  const int64_t rows = i64(info[3]), heads = i64(info[4]), d = i64(info[5]);
+  const float sign = static_cast<float>(info[6].As<Napi::Number>().DoubleValue());
+  float* y = f32(info[7], "y");
+  need(info, d % 2 == 0 && f32Length(info[0]) >= rows * heads * d && f32Length(info[7]) >= rows * heads * d &&
+       f32Length(info[1]) >= rows * d && f32Length(info[2]) >= rows * d, "rope: shapes do not fit (or d is odd)");
+  const KernelTable* kt = gKernels;
+  parallelRange(rows, kGrain / (heads * d > 0 ? heads * d : 1) + 1,
+                [&](int64_t r0, int64_t r1) { kt->ropeRows(x, c, s, heads, d, sign, y, r0, r1); });
+  return info.Env().Undefined();
+}
+
 // swiglu(g, u, y) and swigluGrad(g, u, dy, dg, du), all the same length
 Napi::Value SwiGlu(const Napi::CallbackInfo& info) {
   const float* g = f32(info[0], "gate");
@@ -729,6 +745,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("pickLogProbGrad", Napi::Function::New(env, PickLogProbGrad));
   exports.Set("rmsNorm", Napi::Function::New(env, RmsNorm));
   exports.Set("rmsNormGrad", Napi::Function::New(env, RmsNormGrad));
+  exports.Set("rope", Napi::Function::New(env, Rope));
   exports.Set("swiglu", Napi::Function::New(env, SwiGlu));
   exports.Set("swigluGrad", Napi::Function::New(env, SwiGluGrad));
   exports.Set("info", Napi::Function::New(env, Info));

@@ -51,6 +51,12 @@ struct KernelTable {
                       int64_t r1);
   void (*rmsNormGradRows)(const float* x, const float* w, const float* rstd, const float* dy, int64_t cols, float* dx,
                           float* dw, int64_t r0, int64_t r1);
+  // RoPE with rotate-half (Su et al. 2021; HF Llama): per row r and head, for i < d/2
+  //   y[i] = x[i]·cos[i] − x[i+d/2]·sin[i],  y[i+d/2] = x[i+d/2]·cos[i+d/2] + x[i]·sin[i+d/2]
+  // x, y [rows, heads·d]; cos, sin [rows, d]. sign = −1 applies the transpose (the gradient): dx[i] = dy[i]·cos[i] +
+  // dy[i+d/2]·sin[i+d/2], dx[i+d/2] = dy[i+d/2]·cos[i+d/2] − dy[i]·sin[i].
+  void (*ropeRows)(const float* x, const float* cos, const float* sin, int64_t heads, int64_t d, float sign, float* y,
+                   int64_t r0, int64_t r1);
   // SwiGLU y = silu(g)·u on [i0, i1), and its gradient dg = dy·u·σ(g)·(1 + g·(1 − σ(g))), du = dy·g·σ(g).
   void (*swiglu)(const float* g, const float* u, float* y, int64_t i0, int64_t i1);
   void (*swigluGrad)(const float* g, const float* u, const float* dy, float* dg, float* du, int64_t i0, int64_t i1);

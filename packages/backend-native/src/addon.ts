@@ -60,6 +60,8 @@ export interface NativeAddon {
   rmsNorm(x: Float32Array, weight: Float32Array, rows: number, cols: number, eps: number, y: Float32Array, rstd: Float32Array): void;
   rmsNormGrad(x: Float32Array, weight: Float32Array, rstd: Float32Array, dy: Float32Array, rows: number, cols: number,
     dx: Float32Array, dw: Float32Array): void;
+  /** Rotate-half RoPE of x [rows, heads·d] with cos/sin [rows, d]; sign −1 rotates back (the gradient). */
+  rope(x: Float32Array, cos: Float32Array, sin: Float32Array, rows: number, heads: number, d: number, sign: number, y: Float32Array): void;
   swiglu(gate: Float32Array, up: Float32Array, y: Float32Array): void;
   swigluGrad(gate: Float32Array, up: Float32Array, dy: Float32Array, dgate: Float32Array, dup: Float32Array): void;
   info(): AddonInfo;

@@ -1,11 +1,11 @@
-// The fused kernels (UnlearnPickLogProb, UnlearnRmsNorm, UnlearnSwiGlu) through @unlearn/tensors' ops: on native
+// The fused kernels (UnlearnPickLogProb, UnlearnRmsNorm, UnlearnRope, UnlearnSwiGlu) through @unlearn/tensors' ops: on native
 // they run the addon, on cpu the ops compose tf ops — values and gradients must agree (within 1e-4), on every
 // instruction-set build this CPU runs (AVX2 included on an AVX-512 machine) and on 1 and 2 threads; the native
 // gradients also match central finite differences of the native forward, and the profile shows the fused kernel ran.
 import { existsSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pickLogProb, rmsNorm, swiglu } from '@unlearn/tensors';
+import { pickLogProb, rmsNorm, rope, swiglu } from '@unlearn/tensors';
 import { ADDON_PATH, FUSED_KERNEL_NAMES, loadAddon, registerNativeBackend } from './index.js';
 import type { Isa } from './index.js';
 import { expectParity, input, randn } from './test-utils/parity.js';
@@ -24,6 +24,9 @@ const ops = {
     f: (x: tf.Tensor, w: tf.Tensor) => rmsNorm(x, w, 1e-5), diff: [0, 1] },
   rmsNorm3d: { inputs: () => [input([3, 5, 33], 7, 0.1), input([33], 8), input([3, 5, 33], 9)],
     f: (x: tf.Tensor, w: tf.Tensor) => rmsNorm(x, w, 1e-6), diff: [0, 1] },
+  // 12 tokens, 3 heads of 8; cos/sin of arbitrary angles, [rows, 1, d] as the Llama passes them
+  rope: { inputs: () => [input([12, 24], 13), input([12, 8], 14, 3), input([12, 24], 15)],
+    f: (x: tf.Tensor, ang: tf.Tensor) => rope(x as tf.Tensor2D, 3, tf.reshape(tf.cos(ang), [12, 1, 8]), tf.reshape(tf.sin(ang), [12, 1, 8])), diff: [0] },
   swiglu: { inputs: () => [input([29, 130], 10, 4), input([29, 130], 11), input([29, 130], 12)],
     f: (g: tf.Tensor, u: tf.Tensor) => swiglu(g, u), diff: [0, 1] },
 };
@@ -96,7 +99,10 @@ describe.skipIf(!built)('fused kernels match tfjs-backend-cpu and finite differe
     await tf.setBackend('native');
     const x = tf.randomNormal([8, 16]), w = tf.ones([16]), labels = tf.tensor1d([0, 1, 2, 3, 4, 5, 6, 7], 'int32');
     const prof = await tf.profile(() => {
-      const g = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(pickLogProb(swiglu(rmsNorm(a, b, 1e-5), a) as tf.Tensor2D, labels)))([x, w]);
+      const g = tf.grads((a: tf.Tensor, b: tf.Tensor) => {
+        const h = rope(swiglu(rmsNorm(a, b, 1e-5), a) as tf.Tensor2D, 2, tf.ones([8, 1, 8]), tf.zeros([8, 1, 8]));
+        return tf.sum(pickLogProb(h, labels));
+      })([x, w]);
       tf.dispose(g);
     });
     const names = new Set(prof.kernels.map((k) => k.name));

@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor, Tensor2D, Tensor3D } from '@tensorflow/tfjs-core';
 import type { ModelConfig, ParamMap } from '@unlearn/core';
 import { linear, matmul } from '@unlearn/tensors';
-import { rmsNorm as rmsNormOp, swiglu } from '@unlearn/tensors';
+import { rmsNorm as rmsNormOp, rope, swiglu } from '@unlearn/tensors';
 import { z } from 'zod';
 import { configError, type ModelFamily, type ParamInit } from './family.js';
 import { attention, lastRows, TransformerLM, type KVCache, type StepContext, type StepOptions, type StepOutput } from './transformer.js';
@@ -161,11 +161,7 @@ export class Llama extends TransformerLM {
 
   /** x·cos + rotate_half(x)·sin per head; x: [rows, heads·d], cos/sin: [rows, 1, d]. */
   private applyRope(x: Tensor2D, heads: number, cos: Tensor, sin: Tensor): Tensor2D {
-    const d = this.c.head_dim;
-    const rows = x.shape[0];
-    const perHead = tf.reshape(x, [rows, heads, d]);
-    const rotated = tf.reshape(matmul(tf.reshape(x, [rows * heads, d]) as Tensor2D, this.rotate), [rows, heads, d]);
-    return tf.reshape(tf.add(tf.mul(perHead, cos), tf.mul(rotated, sin)), [rows, heads * d]);
+    return rope(x, heads, cos, sin, this.rotate); // one fused kernel where the backend has it
   }
 
   /** Grows the RoPE tables when a sequence outruns max_position_embeddings (RoPE itself has no length limit). */

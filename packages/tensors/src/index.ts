@@ -5,6 +5,7 @@ export { matmul, linear } from './matmul.js';
 export { pickLogProb } from './ops/pick-log-prob.js';
 export { rmsNorm } from './ops/rms-norm.js';
 export { swiglu } from './ops/swiglu.js';
+export { rope } from './ops/rope.js';
 export { registerMissingGradients } from './gradients.js';
 export * as paramMath from './param-math.js';
 export type { AnyTensorMap } from './param-math.js';

@@ -6,6 +6,8 @@
 //                       [n, v] softmax or log-softmax tensor is kept or materialised in the forward.
 //   UnlearnRmsNorm      x [n, d], weight [d] (attr eps) -> y = x·r·w, r = 1/√(mean(x²) + ε) [n] (Zhang & Sennrich 2019)
 //                       backward: dx = r·(dy⊙w) − x·r³·⟨dy⊙w, x⟩/d, dw = Σ_n dy⊙x·r
+//   UnlearnRope         x [rows, heads·d], cos, sin [rows, (1,) d] (attr heads) -> rotate-half RoPE (Su et al. 2021)
+//                       backward: the transposed rotation (the rotation by −θ when both halves of cos/sin agree)
 //   UnlearnSwiGlu       gate, up (same shape) -> silu(gate)·up (Shazeer 2020)
 //                       backward: dgate = dy·up·σ(g)·(1 + g·(1 − σ(g))), dup = dy·silu(g)
 import * as tf from '@tensorflow/tfjs-core';
@@ -16,7 +18,7 @@ import { allocOutput, floatValues, output, sizeOf } from './shared.js';
 
 export const FUSED_KERNEL_NAMES = {
   pickLogProb: 'UnlearnPickLogProb', pickLogProbGrad: 'UnlearnPickLogProbGrad',
-  rmsNorm: 'UnlearnRmsNorm', rmsNormGrad: 'UnlearnRmsNormGrad', swiglu: 'UnlearnSwiGlu', swigluGrad: 'UnlearnSwiGluGrad',
+  rmsNorm: 'UnlearnRmsNorm', rmsNormGrad: 'UnlearnRmsNormGrad', rope: 'UnlearnRope', ropeGrad: 'UnlearnRopeGrad', swiglu: 'UnlearnSwiGlu', swigluGrad: 'UnlearnSwiGluGrad',
 } as const;
 
 function floats(backend: MathBackendCPU, t: TensorInfo, kernel: string, what: string): Float32Array {
@@ -74,6 +76,18 @@ export function fusedKernels(addon: NativeAddon): KernelConfig[] {
         floats(backend, rstd, N.rmsNormGrad, 'rstd'), floats(backend, dy, N.rmsNormGrad, 'dy'), n, d, dx, dw);
       return [output(backend, x.shape.slice(), dx), output(backend, [d], dw)];
     }),
+    ...([[N.rope, 1], [N.ropeGrad, -1]] as const).map(([name, sign]) => k(name, (inputs, backend, attrs) => {
+      const x = sign === 1 ? inputs.x : inputs.dy;
+      const { cos, sin } = inputs;
+      const heads = attrs.heads as number;
+      const [rows, width] = rowsCols(x, name, 'x');
+      const d = width / heads;
+      if (x.shape.length !== 2 || !Number.isInteger(d) || d % 2 !== 0) throw new Error(`${name}: x [${x.shape}] is not [rows, ${heads} heads × even head_dim]`);
+      if (sizeOf(cos.shape) !== rows * d || sizeOf(sin.shape) !== rows * d) throw new Error(`${name}: cos [${cos.shape}] / sin [${sin.shape}] are not [${rows}, ${d}]`);
+      const y = allocOutput(backend, rows * width);
+      addon.rope(floats(backend, x, name, 'x'), floats(backend, cos, name, 'cos'), floats(backend, sin, name, 'sin'), rows, heads, d, sign, y);
+      return output(backend, x.shape.slice(), y);
+    })),
     k(N.swiglu, ({ gate, up }, backend) => {
       if (!tf.util.arraysEqual(gate.shape, up.shape)) throw new Error(`${N.swiglu}: gate [${gate.shape}] and up [${up.shape}] differ in shape`);
       const y = allocOutput(backend, sizeOf(gate.shape));
@@ -111,6 +125,17 @@ export const fusedGradients: GradConfig[] = [
       const [x, weight, rstd] = saved;
       const [dx, dw] = run(FUSED_KERNEL_NAMES.rmsNormGrad, { x, weight, rstd, dy: (dys as tf.Tensor[])[0] }) as tf.Tensor[];
       return { x: () => dx, weight: () => dw };
+    },
+  },
+  {
+    kernelName: FUSED_KERNEL_NAMES.rope, inputsToSave: ['cos', 'sin'],
+    gradFunc: (dy, saved, attrs) => {
+      const [cos, sin] = saved;
+      return {
+        x: () => run(FUSED_KERNEL_NAMES.ropeGrad, { dy: dy as tf.Tensor, cos, sin }, { heads: (attrs as { heads: number }).heads }) as tf.Tensor,
+        cos: () => tf.zerosLike(cos), // position tables: constants
+        sin: () => tf.zerosLike(sin),
+      };
     },
   },
   {
