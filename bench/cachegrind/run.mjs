@@ -12,6 +12,7 @@
 //   - zen4 caches: --D1=32768,8,64 --LL=1048576,8,64 (Zen 4: 32 KiB 8-way L1d, 1 MiB 8-way L2)
 // The data-fill of the inputs is counted once per hierarchy (`gemm_driver 0`) and subtracted.
 // Usage: node bench/cachegrind/run.mjs   (needs g++ and valgrind; ~10 min; writes results.json / results.md here)
+//   SWEEP='{"name": {"UNLEARN_NATIVE_MC": "1020"}, …}' HIER=zen3 — other blockings instead (results-sweep.*).
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -31,11 +32,13 @@ const hierarchies = {
   zen3: ['--D1=32768,8,64', '--LL=524288,8,64'],
   zen4: ['--D1=32768,8,64', '--LL=1048576,8,64'],
 };
-const blockings = {
+const blockings = process.env.SWEEP ? JSON.parse(process.env.SWEEP) : {
   before: { UNLEARN_NATIVE_KC: '256', UNLEARN_NATIVE_MC: '126', UNLEARN_NATIVE_NC: '1024' },
   native: {},
   zen3: { UNLEARN_NATIVE_L1: '32K', UNLEARN_NATIVE_L2: '512K', UNLEARN_NATIVE_L3: '4M' },
 };
+if (process.env.HIER) for (const h of Object.keys(hierarchies)) if (!process.env.HIER.split(',').includes(h)) delete hierarchies[h];
+const outName = process.env.SWEEP ? 'results-sweep' : 'results';
 const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('UNLEARN_NATIVE_')));
 
 async function cachegrind(hier, envExtra, reps) {
@@ -93,12 +96,12 @@ const md = [
   '',
   '| simulated caches (cachegrind) | blocking (derived from) | KC | MC | NC | data refs | D1 misses | D1 miss rate | LL (=L2) misses | LL miss rate | LL local |',
   '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
-  ...rows.map((r) => `| ${r.simulated === 'zen3' ? 'Zen 3: D1 32 KiB/8, LL 512 KiB/8' : 'Zen 4: D1 32 KiB/8, LL 1 MiB/8'} | ${r.blocking === 'before' ? 'before (fixed)' : `${r.blocking}: L1 ${KiB(r.caches.l1)}, L2 ${KiB(r.caches.l2)}, L3 ${KiB(r.caches.l3)}/${r.caches.l3Sharing}`} | ${r.kc} | ${r.mc} | ${r.nc} | ${r.dataRefs.toLocaleString('en')} | ${r.d1Misses.toLocaleString('en')} | ${pct(r.d1MissRate)} | ${r.llMisses.toLocaleString('en')} | ${pct(r.llMissRate)} | ${pct(r.llLocalMissRate)} |`),
+  ...rows.map((r) => `| ${r.simulated === 'zen3' ? 'Zen 3: D1 32 KiB/8, LL 512 KiB/8' : 'Zen 4: D1 32 KiB/8, LL 1 MiB/8'} | ${r.blocking === 'before' ? 'before (fixed)' : process.env.SWEEP ? `${r.blocking}` : `${r.blocking}: L1 ${KiB(r.caches.l1)}, L2 ${KiB(r.caches.l2)}, L3 ${KiB(r.caches.l3)}/${r.caches.l3Sharing}`} | ${r.kc} | ${r.mc} | ${r.nc} | ${r.dataRefs.toLocaleString('en')} | ${r.d1Misses.toLocaleString('en')} | ${pct(r.d1MissRate)} | ${r.llMisses.toLocaleString('en')} | ${pct(r.llMissRate)} | ${pct(r.llLocalMissRate)} |`),
   '',
   'Cachegrind\'s own description of each hierarchy: ' + [...new Set(rows.map((r) => r.desc.join('; ')))].join(' / '),
 ];
 const results = { createdAt: new Date().toISOString(), cpu: os.cpus()[0]?.model, matmul: [1024, 1024, 1024], isa: 'avx2', threads: 1, rows };
-for (const [f, text] of [['results.json', JSON.stringify(results, null, 2) + '\n'], ['results.md', md.join('\n') + '\n']]) {
+for (const [f, text] of [[`${outName}.json`, JSON.stringify(results, null, 2) + '\n'], [`${outName}.md`, md.join('\n') + '\n']]) {
   await writeFile(path.join(here, `${f}.tmp`), text);
   await rename(path.join(here, `${f}.tmp`), path.join(here, f));
 }
