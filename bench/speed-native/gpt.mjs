@@ -100,6 +100,15 @@ export function buildGpt(tf, { matmul }, cfg = DEFAULT_CONFIG) {
       l.dispose();
       return value;
     },
+    /** fwd + CE + bwd (gradients computed and dropped). */
+    async fwdbwd() {
+      const { value, grads } = tf.variableGrads(() => loss(xIds, yIds), vars);
+      const out = (await value.data())[0];
+      await grads[vars[0].name].data();
+      tf.dispose(grads);
+      value.dispose();
+      return out;
+    },
     /** fwd + CE + bwd + AdamW; `fused(p, g, m, v, step)` replaces the tf-op AdamW when given. */
     async train(fused) {
       const { value, grads } = tf.variableGrads(() => loss(xIds, yIds), vars);

@@ -1,89 +1,124 @@
-// Speed of the `native` backend against wasm, cpu and PyTorch on the reference GPT train step
-// (../shared/reference: vocab 4096, d 256, 4 layers, seq 128, batch 8 = 1,024 tokens, 27.4 GFLOP per train step).
-// Usage (after `pnpm build`):  node bench/speed-native/run.mjs
-// Env: STEPS (timed steps, default 5), WARMUP (default 2), ONLY (comma list of: native, wasm, cpu, torch),
-//      THREADS (native/torch thread counts, default "1,2"), PROFILE=0 to skip the per-kernel profile.
-// Each tfjs backend runs in its own child process (clean heap); PyTorch runs ../shared/reference/gpt_torch.py.
-// Writes bench/speed-native/results.json and results.md. Speed is measured here, never asserted in tests.
-import { spawnSync } from 'node:child_process';
+// The native backend against PyTorch (Debian python3-torch, /usr/bin/python3) on three models, at the SAME thread
+// count on both sides, steps interleaved: stories260K's architecture (Llama, 260K params, batch 8×128), the reference
+// GPT (../shared/reference: V 4096, d 256, 4 layers, batch 8×128, 27.4 GFLOP/train step) and a 110M Llama
+// (12 layers × 768, vocab 32000, FF 2048, tied head, batch 4×128), all random init.
+// Usage (after `pnpm build`):  node bench/speed-native/run.mjs      (or `pnpm bench:native`)
+// Env: MODELS (comma list of stories260K, gpt, llama110M; default all), THREADS (default "1,2"), STEPS (timed steps,
+//      default 5), WARMUP (default 2; llama110M 1), PROFILE=0 skips the per-kernel profile, LABEL=x writes
+//      results-x.json/.md instead of results.json/.md. UNLEARN_NATIVE_ISA / _L1 / _L2 / _L3 / _BLAS pass through.
+// How: for each model and thread count one Node worker (this file, --worker: native backend) and one PyTorch worker
+// (torch_worker.py) stay alive; the parent asks each for one step in turn (native forward, torch forward, native
+// fwd+bwd, torch fwd+bwd, …), so both see the same machine load — the ratio is fair on a shared machine even when the
+// absolute times are not. Median with min/max of STEPS timed steps after WARMUP. Writes results.json and results.md.
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
+import readline from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '../..');
 const env = process.env;
-const STEPS = Number(env.STEPS || 5), WARMUP = Number(env.WARMUP || 2);
-const median = (a) => { const s = [...a].sort((x, y) => x - y); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
+const STORIES260K = {
+  model_type: 'llama', vocab_size: 512, hidden_size: 64, intermediate_size: 172, num_hidden_layers: 5,
+  num_attention_heads: 8, num_key_value_heads: 4, head_dim: 8, max_position_embeddings: 512, rms_norm_eps: 1e-5,
+  rope_theta: 10000, tie_word_embeddings: true,
+};
+const LLAMA110M = {
+  model_type: 'llama', vocab_size: 32000, hidden_size: 768, intermediate_size: 2048, num_hidden_layers: 12,
+  num_attention_heads: 12, num_key_value_heads: 12, head_dim: 64, max_position_embeddings: 512, rms_norm_eps: 1e-5,
+  rope_theta: 10000, tie_word_embeddings: true,
+};
+const GPT = { V: 4096, D: 256, L: 4, H: 4, T: 128, B: 8 };
+export const MODELS = {
+  stories260K: { kind: 'llama', config: STORIES260K, batch: 8, seq: 128, warmup: 2, label: 'stories260K arch (Llama 5×64, vocab 512), batch 8×128' },
+  gpt: { kind: 'gpt', config: GPT, batch: 8, seq: 128, warmup: 2, label: 'reference GPT (4×256, vocab 4096), batch 8×128' },
+  // seconds per step: the tf-op AdamW mode is left out (trainFused is the AdamW step; `train` differs by ~12 tf ops
+  // per parameter) to keep the run within the time a shared machine allows
+  llama110M: { kind: 'llama', config: LLAMA110M, batch: 4, seq: 128, warmup: 1, modes: ['forward', 'fwdbwd', 'trainFused'], label: 'Llama 12×768, FF 2048, vocab 32000, batch 4×128' },
+};
+// native mode -> the PyTorch mode it is compared with
+const PAIRS = { forward: 'forward', fwdbwd: 'fwdbwd', train: 'adamw', trainFused: 'adamw' };
+
+const stats = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return { median: s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2, min: s[0], max: s[s.length - 1], n: s.length, all: xs };
+};
 
 async function loadLibs() {
-  const tensorsDist = path.join(repo, 'packages/tensors/dist/index.js');
-  const nativeDist = path.join(repo, 'packages/backend-native/dist/index.js');
-  for (const f of [tensorsDist, nativeDist]) if (!existsSync(f)) throw new Error(`${f} is missing: run \`pnpm build\` first`);
-  const tensors = await import(pathToFileURL(tensorsDist).href);
-  const native = await import(pathToFileURL(nativeDist).href);
+  const dist = (p) => path.join(repo, 'packages', p, 'dist/index.js');
+  for (const p of ['tensors', 'backend-native', 'models', 'objectives']) {
+    if (!existsSync(dist(p))) throw new Error(`${dist(p)} is missing: run \`pnpm build\` first`);
+  }
+  const [tensors, native, models, objectives] = await Promise.all(['tensors', 'backend-native', 'models', 'objectives']
+    .map((p) => import(pathToFileURL(dist(p)).href)));
   const tf = createRequire(path.join(repo, 'packages/tensors/package.json'))('@tensorflow/tfjs-core');
-  return { tf, tensors, native };
+  return { tf, tensors, native, models, objectives };
 }
 
-// ---------------- child: one tfjs backend ----------------
-async function child(backend, threads) {
-  const { tf, tensors, native } = await loadLibs();
-  const { buildGpt } = await import('./gpt.mjs');
-  if (backend === 'native') native.registerNativeBackend({ threads });
-  const report = await tensors.initBackend(backend);
-  const model = buildGpt(tf, tensors);
-  const time = async (fn, steps = STEPS, warmup = WARMUP) => {
-    const times = [];
-    let loss;
-    for (let i = 0; i < warmup + steps; i++) {
-      const t0 = performance.now();
-      loss = await fn();
-      const dt = (performance.now() - t0) / 1000;
-      if (i >= warmup) times.push(dt);
-      process.stderr.write(`  [${backend}${threads ? `×${threads}` : ''}] ${fn.label ?? ''} ${i < warmup ? 'warmup' : 'step'} ${dt.toFixed(3)} s loss=${loss?.toFixed?.(4)}\n`);
-    }
-    return { median: median(times), min: Math.min(...times), n: times.length, loss };
+// ---------------- worker: the native side, one model ----------------
+async function worker() {
+  const libs = await loadLibs();
+  const { tf, tensors, native } = libs;
+  let model;
+  const fused = (p, g, m, v, step, wd, lr = 1e-3) => native.fusedAdamW(p, g, m, v, { lr, weightDecay: wd, step });
+  const steps = {
+    forward: () => model.forward(), fwdbwd: () => model.fwdbwd(), train: () => model.train(), trainFused: () => model.train(fused),
   };
-  const label = (name, fn) => Object.assign(fn, { label: name });
-  const modes = {};
-  if (backend === 'cpu') { // pure JS: ~50 s per train step, one step only
-    modes.train = await time(label('train', () => model.train()), 1, 0);
-  } else {
-    modes.forward = await time(label('forward', () => model.forward()));
-    modes.train = await time(label('train', () => model.train()));
-    if (backend === 'native') {
-      const fused = (p, g, m, v, step, wd) => native.fusedAdamW(p, g, m, v, { lr: 1e-3, weightDecay: wd, step });
-      modes.trainFusedAdamW = await time(label('train+fusedAdamW', () => model.train(fused)));
+  const handle = async (req) => {
+    if (req.cmd === 'setup') {
+      native.registerNativeBackend({ threads: req.threads });
+      const report = await tensors.initBackend('native');
+      if (req.kind === 'gpt') {
+        const { buildGpt } = await import('./gpt.mjs');
+        model = buildGpt(tf, tensors, req.config);
+      } else {
+        const { buildLlama } = await import('./llama.mjs');
+        model = buildLlama(tf, libs, req.config, req);
+      }
+      return { params: model.nParams, details: report.details, info: native.loadAddon().info() };
     }
-    modes.sophiaGnb = await time(label('sophiaGnb', () => model.sophiaGnb()));
+    if (req.cmd === 'step') {
+      const t0 = performance.now();
+      const loss = await steps[req.mode]();
+      return { seconds: (performance.now() - t0) / 1000, loss };
+    }
+    if (req.cmd === 'profile') return kernelProfile(tf, steps[req.mode]);
+    if (req.cmd === 'info') return { info: native.loadAddon().info(), numTensors: tf.memory().numTensors };
+    throw new Error(`unknown command ${req.cmd}`);
+  };
+  const rl = readline.createInterface({ input: process.stdin });
+  for await (const line of rl) {
+    if (!line.trim()) continue;
+    const req = JSON.parse(line);
+    if (req.cmd === 'exit') break;
+    let out;
+    try {
+      out = await handle(req);
+    } catch (e) {
+      out = { error: String(e?.message ?? e).split('\n')[0] };
+    }
+    process.stdout.write(`${JSON.stringify(out)}\n`);
   }
-  let profile;
-  if (backend === 'native' && env.PROFILE !== '0') profile = await kernelProfile(tf, () => model.train());
-  const result = { backend, threads: threads ?? report.details.threads ?? 1, details: report.details, modes, profile,
-    tokensPerStep: model.BT, flopsPerStep: model.flopsPerToken * model.BT, numTensors: tf.memory().numTensors };
-  model.dispose();
-  if (backend === 'native') {
-    // the same model on tf.matMul with transpose flags: the native gemm folds transposes into its packing, so
-    // @unlearn/tensors' explicit-transpose matmul (needed on wasm) only costs here
-    const raw = buildGpt(tf, { matmul: (a, b, ta = false, tb = false) => tf.matMul(a, b, ta, tb) });
-    modes.trainTfMatMul = await time(label('train(tf.matMul)', () => raw.train()));
-    raw.dispose();
-  }
-  process.stdout.write(`RESULT_JSON ${JSON.stringify(result)}\n`);
+  model?.dispose();
+  process.exit(0);
 }
 
-// tf.profile of one train step, kernels aggregated by name (customGrad/op wrappers skipped: they double count).
+// tf.profile of one step: kernel count, kernel time, the rest (engine: tape, dispatch, JS between kernels) and the
+// heaviest kernels by name (customGrad / op wrappers skipped: they double count).
 async function kernelProfile(tf, step) {
-  await step();
   const t0 = performance.now();
   const prof = await tf.profile(async () => { await step(); });
   const wallMs = performance.now() - t0;
   const agg = {};
+  let count = 0;
   for (const k of prof.kernels) {
     if (k.name === 'forward' || k.name.endsWith('__op')) continue;
+    count++;
     const ms = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
     const a = (agg[k.name] ??= { ms: 0, n: 0, shapes: {} });
     a.ms += ms;
@@ -95,100 +130,162 @@ async function kernelProfile(tf, step) {
     name, ms: +a.ms.toFixed(2), n: a.n,
     topShapes: Object.entries(a.shapes).sort((x, y) => y[1] - x[1]).slice(0, 3).map(([s, ms]) => `${s}: ${ms.toFixed(1)} ms`),
   }));
-  return { wallMs: +wallMs.toFixed(1), kernelMs: +kernels.reduce((s, k) => s + k.ms, 0).toFixed(1), kernels };
+  const kernelMs = kernels.reduce((s, k) => s + k.ms, 0);
+  return { wallMs: +wallMs.toFixed(1), kernelMs: +kernelMs.toFixed(1), kernelCount: count, overheadMs: +(wallMs - kernelMs).toFixed(1), kernels };
 }
 
 // ---------------- parent ----------------
-function runChild(backend, threads) {
-  const childEnv = { ...env };
-  if (threads) childEnv.UNLEARN_NATIVE_THREADS = String(threads);
-  const args = [fileURLToPath(import.meta.url), '--child', backend, ...(threads ? [String(threads)] : [])];
-  const r = spawnSync(process.execPath, args, { env: childEnv, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 26 });
-  const line = r.stdout.split('\n').find((l) => l.startsWith('RESULT_JSON '));
-  if (!line) return { backend, threads, error: `child exited with ${r.status}: ${r.stdout.trim().split('\n').pop() ?? ''}` };
-  return JSON.parse(line.slice('RESULT_JSON '.length));
+function startWorker(cmd, args, workerEnv, name) {
+  const child = spawn(cmd, args, { env: workerEnv, stdio: ['pipe', 'pipe', 'inherit'] });
+  const rl = readline.createInterface({ input: child.stdout });
+  const waiting = [];
+  rl.on('line', (line) => waiting.shift()?.resolve(JSON.parse(line)));
+  child.on('exit', (code) => { for (const w of waiting.splice(0)) w.reject(new Error(`${name} worker exited with ${code}`)); });
+  return {
+    ask(req) {
+      return new Promise((resolve, reject) => {
+        waiting.push({ resolve: (r) => (r.error ? reject(new Error(`${name}: ${r.error}`)) : resolve(r)), reject });
+        child.stdin.write(`${JSON.stringify(req)}\n`);
+      });
+    },
+    close() { child.stdin.write('{"cmd":"exit"}\n'); child.stdin.end(); },
+  };
 }
 
-function runTorch(mode, threads) {
-  const script = path.resolve(repo, '../shared/reference/gpt_torch.py');
-  const tEnv = { ...env, OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads), OMP_WAIT_POLICY: 'PASSIVE' };
-  const r = spawnSync('/usr/bin/python3', [script, '--threads', String(threads), '--mode', mode, '--steps', String(STEPS + 5), '--warmup', String(WARMUP + 1)],
-    { env: tEnv, encoding: 'utf8' });
-  const m = /median ([\d.]+) s \(min ([\d.]+)/.exec(r.stdout ?? '');
-  if (!m) return { error: `gpt_torch.py ${mode} failed: ${(r.stderr || r.stdout || '').trim().split('\n').pop()}` };
-  process.stderr.write(`  [torch×${threads}] ${r.stdout.trim().split('\n').pop()}\n`);
-  return { median: Number(m[1]), min: Number(m[2]), n: STEPS + 5 };
+async function benchOne(name, spec, threads, steps, profile) {
+  const nodeEnv = { ...env, UNLEARN_NATIVE_THREADS: String(threads) };
+  const torchEnv = { ...env, OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads), OMP_WAIT_POLICY: 'PASSIVE' };
+  const nat = startWorker(process.execPath, [fileURLToPath(import.meta.url), '--worker'], nodeEnv, 'native');
+  const pt = startWorker('/usr/bin/python3', [path.join(here, 'torch_worker.py')], torchEnv, 'torch');
+  try {
+    const setup = { kind: spec.kind, model: spec.kind, config: spec.config, threads, batch: spec.batch, seq: spec.seq };
+    const natInfo = await nat.ask({ cmd: 'setup', ...setup });
+    const ptInfo = await pt.ask({ cmd: 'setup', ...setup });
+    const times = { native: {}, torch: {} };
+    const losses = { native: {}, torch: {} };
+    const warmup = Number(env.WARMUP ?? spec.warmup);
+    for (let i = 0; i < warmup + steps; i++) {
+      const modes = spec.modes ?? Object.keys(PAIRS);
+      for (const mode of modes) {
+        const tm = PAIRS[mode];
+        const r = await nat.ask({ cmd: 'step', mode });
+        // torch's AdamW step is timed once per round (paired with train and trainFused)
+        const once = mode !== 'trainFused' || !modes.includes('train');
+        const t = once ? await pt.ask({ cmd: 'step', mode: tm }) : undefined;
+        process.stderr.write(`  ${name} ×${threads} ${i < warmup ? 'warmup' : `step ${i - warmup + 1}/${steps}`} ${mode}: native ${r.seconds.toFixed(3)} s${t ? `, torch ${t.seconds.toFixed(3)} s` : ''}\n`);
+        if (i < warmup) continue;
+        (times.native[mode] ??= []).push(r.seconds);
+        losses.native[mode] = r.loss;
+        if (t) {
+          (times.torch[tm] ??= []).push(t.seconds);
+          losses.torch[tm] = t.loss;
+        }
+      }
+    }
+    const prof = profile ? await nat.ask({ cmd: 'profile', mode: 'trainFused' }) : undefined;
+    const after = await nat.ask({ cmd: 'info' });
+    return {
+      model: name, threads, params: natInfo.params, torchParams: ptInfo.params, torch: ptInfo.torch, torchThreads: ptInfo.threads,
+      details: natInfo.details, blasAfter: after.info.blas, numTensorsAfter: after.numTensors,
+      native: Object.fromEntries(Object.entries(times.native).map(([m, xs]) => [m, stats(xs)])),
+      pytorch: Object.fromEntries(Object.entries(times.torch).map(([m, xs]) => [m, stats(xs)])),
+      losses, profile: prof,
+    };
+  } finally {
+    nat.close();
+    pt.close();
+  }
 }
 
 async function parent() {
-  const only = new Set((env.ONLY || 'native,wasm,cpu,torch').split(','));
+  const names = (env.MODELS || Object.keys(MODELS).join(',')).split(',');
+  for (const n of names) if (!MODELS[n]) throw new Error(`MODELS: "${n}" is not one of ${Object.keys(MODELS).join(', ')}`);
   const threadList = (env.THREADS || '1,2').split(',').map(Number);
-  const load = [os.loadavg()];
+  const steps = Number(env.STEPS || 5);
+  if (!(steps >= 5)) process.stderr.write(`note: STEPS=${steps} is below the 5 timed steps the project's benchmarks use\n`);
+  const { native } = await loadLibs();
+  const info = native.loadAddon().info();
+  const cpu = await cpuName();
+  const load = [os.loadavg()[0]];
   const started = new Date().toISOString();
   const runs = [];
-  if (only.has('native')) for (const th of threadList) runs.push(runChild('native', th));
-  if (only.has('wasm')) runs.push(runChild('wasm'));
-  if (only.has('cpu')) runs.push(runChild('cpu'));
-  const torch = {};
-  if (only.has('torch')) {
-    for (const th of threadList) {
-      torch[th] = { forward: runTorch('fwd', th), train: runTorch('train', th), sophiaGnb: runTorch('gnb', th) };
-    }
+  for (const n of names) {
+    for (const th of threadList) runs.push(await benchOne(n, MODELS[n], th, steps, env.PROFILE !== '0' && th === threadList[0]));
   }
-  load.push(os.loadavg());
-  const tokens = 1024;
+  load.push(os.loadavg()[0]);
   const rows = [];
-  const torchRef = (th, mode) => torch[th]?.[mode.startsWith('train') ? 'train' : mode]?.median;
   for (const r of runs) {
-    if (r.error) { rows.push({ engine: r.backend, threads: r.threads, mode: '-', error: r.error }); continue; }
-    for (const [mode, t] of Object.entries(r.modes)) {
-      const ref = torchRef(r.threads, mode);
-      rows.push({ engine: `tfjs ${r.backend}`, threads: r.threads, mode, seconds: t.median, tokensPerSecond: tokens / t.median,
-        vsTorch: ref ? ref / t.median : undefined, isa: r.details?.isa });
+    for (const [mode, tm] of Object.entries(PAIRS)) {
+      const a = r.native[mode], b = r.pytorch[tm];
+      if (a && b) rows.push({ model: r.model, threads: r.threads, mode, torchMode: tm, native: a, pytorch: b, speedup: b.median / a.median });
     }
+    const bf = (s) => (s.fwdbwd.median - s.forward.median) / s.forward.median;
+    r.backwardOverForward = { native: bf(r.native), pytorch: bf(r.pytorch) };
   }
-  for (const [th, modes] of Object.entries(torch)) {
-    for (const [mode, t] of Object.entries(modes)) {
-      if (t.error) rows.push({ engine: 'pytorch', threads: Number(th), mode, error: t.error });
-      else rows.push({ engine: 'pytorch', threads: Number(th), mode, seconds: t.median, tokensPerSecond: tokens / t.median, vsTorch: 1 });
-    }
-  }
-  const cpuModel = os.cpus()[0]?.model ?? 'unknown';
-  const meta = { started, finished: new Date().toISOString(), cpu: cpuModel, cores: os.cpus().length, node: process.version,
-    loadAverage1m: { before: +load[0][0].toFixed(2), after: +load[1][0].toFixed(2) }, steps: STEPS, warmup: WARMUP,
-    model: 'GPT V=4096 D=256 L=4 H=4 T=128 B=8 (1,024 tokens, 27.4 GFLOP/train step)' };
-  const profile = runs.find((r) => r.profile)?.profile;
-  const results = { meta, rows, runs, torch };
-
-  const fmt = (x, d = 3) => (x === undefined ? '–' : x.toFixed(d));
-  const md = [
-    '# Native backend speed (reference GPT train step)',
-    '',
-    `${meta.model}. ${meta.cpu}, ${meta.cores} cores, Node ${meta.node}. Median of ${STEPS} steps after ${WARMUP} warm-up`,
-    `(cpu: 1 step). Load average (1 min) before/after: ${meta.loadAverage1m.before} / ${meta.loadAverage1m.after} — the machine is shared.`,
-    '`vs PyTorch` = PyTorch seconds / these seconds for the same mode and thread count (> 1 = faster than PyTorch).',
-    '',
-    '| engine | threads | mode | s/step | tokens/s | vs PyTorch |',
-    '|---|---|---|---|---|---|',
-    ...rows.map((r) => r.error ? `| ${r.engine} | ${r.threads ?? ''} | ${r.mode} | error: ${r.error} | | |`
-      : `| ${r.engine}${r.isa ? ` (${r.isa})` : ''} | ${r.threads} | ${r.mode} | ${fmt(r.seconds)} | ${fmt(r.tokensPerSecond, 0)} | ${r.vsTorch ? fmt(r.vsTorch, 2) + '×' : '–'} |`),
-    '',
-    'Modes: forward = loss only; train = fwd + CE + bwd + AdamW (tf ops); trainFusedAdamW = the same with the addon\'s',
-    'one-pass AdamW; trainTfMatMul = train with tf.matMul(a, b, transposeA, transposeB) instead of @unlearn/tensors\' explicit',
-    'transposes; sophiaGnb = Sophia-G Hessian estimate (fwd + sampled labels + bwd + EMA), as gpt_torch.py `gnb`.',
-  ];
-  if (profile) {
-    md.push('', `## Where a native train step goes (tf.profile, first thread count; wall ${profile.wallMs} ms, kernels ${profile.kernelMs} ms)`, '',
-      '| kernel | ms | calls | heaviest shapes |', '|---|---|---|---|',
-      ...profile.kernels.slice(0, 20).map((k) => `| ${k.name} | ${k.ms} | ${k.n} | ${k.topShapes.join('; ')} |`));
-  }
+  const meta = {
+    started, finished: new Date().toISOString(), cpu, cores: os.cpus().length, node: process.version, torch: runs[0]?.torch,
+    isa: info.isa, bestIsa: info.bestIsa, caches: info.caches, blocking: info.blocking, blas: info.blas,
+    forced: Object.fromEntries(Object.entries(env).filter(([k]) => k.startsWith('UNLEARN_NATIVE_') && k !== 'UNLEARN_NATIVE_THREADS')),
+    loadAverage1m: { before: +load[0].toFixed(2), after: +load[1].toFixed(2) }, steps,
+  };
+  const results = { meta, rows, runs };
+  const md = markdown(results, names);
   const { writeFileAtomic } = await import(pathToFileURL(path.join(repo, 'packages/tensors/dist/index.js')).href);
-  await writeFileAtomic(path.join(here, 'results.json'), JSON.stringify(results, null, 2) + '\n');
-  await writeFileAtomic(path.join(here, 'results.md'), md.join('\n') + '\n');
-  console.log(md.join('\n'));
+  const suffix = env.LABEL ? `-${env.LABEL}` : '';
+  await writeFileAtomic(path.join(here, `results${suffix}.json`), `${JSON.stringify(results, null, 2)}\n`);
+  await writeFileAtomic(path.join(here, `results${suffix}.md`), md);
+  process.stdout.write(md);
 }
 
-const i = process.argv.indexOf('--child');
-if (i > 0) await child(process.argv[i + 1], process.argv[i + 2] ? Number(process.argv[i + 2]) : undefined);
-else await parent();
-process.exit(0);
+async function cpuName() {
+  const txt = await readFile('/proc/cpuinfo', 'utf8').catch(() => '');
+  const f = (k) => new RegExp(`^${k}\\s*:\\s*(.*)$`, 'm').exec(txt)?.[1];
+  return `${os.cpus()[0]?.model ?? 'unknown'}${f('cpu family') ? ` (family ${f('cpu family')} model ${f('model')})` : ''}`;
+}
+
+function markdown({ meta, rows, runs }, names) {
+  const KiB = (x) => (x >= 1 << 20 ? `${+(x / (1 << 20)).toFixed(1)} MiB` : `${Math.round(x / 1024)} KiB`);
+  const s = (x) => `${x.median.toFixed(3)} (${x.min.toFixed(3)}–${x.max.toFixed(3)})`;
+  const forced = Object.entries(meta.forced).map(([k, v]) => `${k}=${v}`).join(' ');
+  const lines = [
+    `# Native backend vs PyTorch${forced ? ` (forced: ${forced})` : ''}`,
+    '',
+    `${meta.cpu}, ${meta.cores} cores; caches L1d ${KiB(meta.caches.l1)}, L2 ${KiB(meta.caches.l2)}, L3 ${KiB(meta.caches.l3)} shared by ${meta.caches.l3Sharing} (${meta.caches.source}).`,
+    `Native: ISA ${meta.isa} (best on this CPU: ${meta.bestIsa}), gemm tile ${meta.blocking.mr}×${meta.blocking.nr}, KC ${meta.blocking.kc} MC ${meta.blocking.mc} NC ${meta.blocking.nc}; system BLAS: ${meta.blas.library ? `${meta.blas.library} (${meta.blas.policy}: each 2-D gemm shape timed on both, the faster kept)` : 'none'}. Node ${meta.node}, PyTorch ${meta.torch}.`,
+    `Both sides at the same thread count; steps interleaved (native, PyTorch, native, …) in one run; seconds per step, median (min–max) of ${meta.steps} timed steps after warm-up.`,
+    `Load average (1 min) before/after: ${meta.loadAverage1m.before} / ${meta.loadAverage1m.after} — the machine is shared with other jobs. Written by \`node bench/speed-native/run.mjs\` on ${meta.finished}.`,
+    '`speedup` = PyTorch median ÷ native median for the paired mode (> 1: native faster; within ±5%: on par).',
+    '',
+    '| model | threads | native mode | native s/step | PyTorch mode | PyTorch s/step | speedup |',
+    '|---|---:|---|---|---|---|---:|',
+    ...rows.map((r) => `| ${r.model} | ${r.threads} | ${r.mode} | ${s(r.native)} | ${r.torchMode} | ${s(r.pytorch)} | ${r.speedup.toFixed(2)}× |`),
+    '',
+    'Modes: forward = loss only; fwdbwd = loss + all gradients; train = fwdbwd + AdamW from tf ops; trainFused = fwdbwd +',
+    'the addon\'s one-pass `fusedAdamW`; PyTorch adamw = fwdbwd + `torch.optim.AdamW.step()` (timed once per round, paired with both).',
+    '',
+    '## Backward ÷ forward ((fwdbwd − forward) ÷ forward, medians)',
+    '',
+    '| model | threads | native | PyTorch |',
+    '|---|---:|---:|---:|',
+    ...runs.map((r) => `| ${r.model} | ${r.threads} | ${r.backwardOverForward.native.toFixed(2)} | ${r.backwardOverForward.pytorch.toFixed(2)} |`),
+    '',
+    'Models: ' + names.map((n) => `${n} = ${MODELS[n].label} (${runs.find((r) => r.model === n)?.params.toLocaleString('en')} params)`).join('; ') + '.',
+  ];
+  const blasRuns = runs.filter((r) => r.blasAfter?.library);
+  if (blasRuns.length) {
+    lines.push('', `System BLAS use (per run, after it): ${blasRuns.map((r) => `${r.model}×${r.threads}: ${r.blasAfter.shapesToBlas}/${r.blasAfter.shapesMeasured} shapes to ${r.blasAfter.library}`).join('; ')}.`);
+  }
+  for (const r of runs.filter((x) => x.profile)) {
+    const p = r.profile;
+    lines.push('', `## Where a native trainFused step goes: ${r.model}, ${r.threads} thread(s) (tf.profile: wall ${p.wallMs} ms, ${p.kernelCount} kernels, ${p.kernelMs} ms in kernels, ${p.overheadMs} ms engine/JS outside them)`, '',
+      '| kernel | ms | calls | heaviest shapes |', '|---|---:|---:|---|',
+      ...p.kernels.slice(0, 12).map((k) => `| ${k.name} | ${k.ms} | ${k.n} | ${k.topShapes.join('; ')} |`));
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+if (process.argv.includes('--worker')) await worker();
+else {
+  await parent();
+  process.exit(0);
+}

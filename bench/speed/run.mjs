@@ -3,7 +3,10 @@
 // on every tfjs backend (cpu, wasm, webgpu, native when built), each in its own process (peak RSS per backend), and
 // the same Llama in PyTorch (/usr/bin/python3, bench/speed/llama_torch.py) timed in the same run.
 // Writes bench/speed/results.json and bench/speed/results.md. Needs `pnpm build` first (runs the built CLI).
-// Usage: node bench/speed/run.mjs [--backends cpu,wasm,webgpu,native] [--steps 3] [--batch 8] [--seq 128] [--torch-threads 1]
+// Usage: node bench/speed/run.mjs [--backends cpu,wasm,webgpu,native] [--steps 5] [--batch 8] [--seq 128] [--threads 1]
+// Every engine runs at --threads (native: UNLEARN_NATIVE_THREADS; PyTorch: torch.set_num_threads; wasm and cpu are
+// single-threaded in Node). The native-vs-PyTorch comparison at 1 and 2 threads, interleaved step by step, on this
+// model, the reference GPT and a 110M Llama is bench/speed-native (`pnpm bench:native`).
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile, rename } from 'node:fs/promises';
 import os from 'node:os';
@@ -22,10 +25,10 @@ const args = Object.fromEntries(
   process.argv.slice(2).reduce((acc, a, i, all) => (a.startsWith('--') ? [...acc, [a.slice(2), all[i + 1]]] : acc), []),
 );
 const backends = (args.backends ?? 'cpu,wasm,webgpu,native').split(',');
-const steps = Number(args.steps ?? 3);
+const steps = Number(args.steps ?? 5);
 const batch = Number(args.batch ?? 8);
 const seq = Number(args.seq ?? 128);
-const torchThreads = Number(args['torch-threads'] ?? 1);
+const torchThreads = Number(args.threads ?? args['torch-threads'] ?? 1);
 // cpu (pure JS) is ~100× slower than wasm: fewer steps there keep the run in minutes
 const stepsFor = (backend) => (backend === 'cpu' ? 1 : steps);
 
@@ -34,13 +37,16 @@ const median = (xs) => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 const tmp = await mkdtemp(path.join(os.tmpdir(), 'unlearn-speed-'));
-const results = { createdAt: new Date().toISOString(), machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, node: process.version }, batch, seq, tfjs: [], torch: [], skipped: [] };
+const cpuinfo = await readFile('/proc/cpuinfo', 'utf8').catch(() => '');
+const cpuField = (k) => new RegExp(`^${k}\\s*:\\s*(.*)$`, 'm').exec(cpuinfo)?.[1];
+const results = { createdAt: new Date().toISOString(), machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, family: cpuField('cpu family'), model: cpuField('model'), node: process.version }, threads: torchThreads, batch, seq, tfjs: [], torch: [], skipped: [] };
 
 for (const backend of backends) {
   const out = path.join(tmp, `${backend}.json`);
   process.stderr.write(`tfjs ${backend}… `);
   try {
-    await run(process.execPath, [bin, 'bench', '--backend', backend, '--steps', String(stepsFor(backend)), '--warmup', '2', '--batch-size', String(batch), '--seq', String(seq), '--json', out], { timeout: 1_800_000, maxBuffer: 1 << 24 });
+    await run(process.execPath, [bin, 'bench', '--backend', backend, '--steps', String(stepsFor(backend)), '--warmup', '2', '--batch-size', String(batch), '--seq', String(seq), '--json', out],
+      { timeout: 1_800_000, maxBuffer: 1 << 24, env: { ...process.env, UNLEARN_NATIVE_THREADS: String(torchThreads) } });
     const r = JSON.parse(await readFile(out, 'utf8'));
     results.tfjs.push(r);
     process.stderr.write(`${r.results.map((x) => `${x.mode} ${x.error ? 'failed' : `${x.meanSeconds.toFixed(3)}s`}`).join(', ')}\n`);
@@ -57,7 +63,7 @@ await writeFile(config, JSON.stringify(STORIES260K_CONFIG));
 for (const mode of MODES) {
   process.stderr.write(`torch ${mode}… `);
   const env = { ...process.env, OMP_NUM_THREADS: String(torchThreads), OPENBLAS_NUM_THREADS: String(torchThreads) };
-  const { stdout } = await run('/usr/bin/python3', [path.join(here, 'llama_torch.py'), '--config', config, '--mode', mode, '--threads', String(torchThreads), '--steps', String(Math.max(steps, 7)), '--warmup', '3', '--batch', String(batch), '--seq', String(seq)], { env, timeout: 600_000 });
+  const { stdout } = await run('/usr/bin/python3', [path.join(here, 'llama_torch.py'), '--config', config, '--mode', mode, '--threads', String(torchThreads), '--steps', String(steps), '--warmup', '2', '--batch', String(batch), '--seq', String(seq)], { env, timeout: 600_000 });
   const r = JSON.parse(stdout.trim().split('\n').pop());
   r.meanSeconds = median(r.stepSeconds);
   results.torch.push(r);
@@ -65,13 +71,17 @@ for (const mode of MODES) {
 }
 await rm(tmp, { recursive: true, force: true });
 
+const nativeInfo = results.tfjs.find((r) => r.backend === 'native')?.details;
 // Markdown: one row per (engine, mode); ratio = step time / PyTorch's step time for the same mode
 const torchBy = Object.fromEntries(results.torch.map((r) => [r.mode, r]));
 const lines = [
   '# Speed: stories260K-architecture Llama, one training step',
   '',
-  `Batch ${batch} × ${seq} tokens; ${results.machine.cpus} × ${results.machine.cpu}; Node ${results.machine.node}; PyTorch ${results.torch[0]?.torch} with ${torchThreads} thread(s). ` +
-    `Median step time; Sophia modes use k = 1 (a curvature estimate every step). "× torch" = step time ÷ PyTorch's for the same mode. Written by \`node bench/speed/run.mjs\` on ${results.createdAt}.`,
+  `Batch ${batch} × ${seq} tokens; ${results.machine.cpus} × ${results.machine.cpu} (family ${results.machine.family} model ${results.machine.model}); Node ${results.machine.node}; PyTorch ${results.torch[0]?.torch}. ` +
+    `**Every engine at ${torchThreads} thread(s)** (native via UNLEARN_NATIVE_THREADS, PyTorch via torch.set_num_threads; wasm and cpu are single-threaded). ` +
+    `Median of ${steps} timed steps after 2 warm-up (cpu: 1 step); Sophia modes use k = 1 (a curvature estimate every step). "× torch" = step time ÷ PyTorch's for the same mode. ` +
+    `Each engine runs in its own process one after the other, so on a shared machine the ratios carry its load swings; the interleaved native-vs-PyTorch comparison is bench/speed-native. Written by \`node bench/speed/run.mjs\` on ${results.createdAt}.`,
+  ...(nativeInfo ? ['', `Native: ISA ${nativeInfo.isa}, caches ${nativeInfo.caches}, gemm ${nativeInfo.blocking}, system BLAS ${nativeInfo.blas}.`] : []),
   '',
   '"step peak (MB)" = tensor memory one step adds at its peak over the model and batch (tf.profile peakBytes, tfjs only): zo-sgd opens no gradient tape.',
   '',

@@ -3,6 +3,7 @@
 // tfjs-backend-cpu keeps as tensor data (read and written in place, never copied).
 #include <napi.h>
 
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -11,6 +12,9 @@
 #include <thread>
 #include <vector>
 
+#include "blas.h"
+#include "blocking.h"
+#include "cpu_caches.h"
 #include "kernels.h"
 #include "thread_pool.h"
 
@@ -19,6 +23,17 @@ namespace {
 
 const KernelTable* gKernels = &kGenericKernels;
 std::unique_ptr<ThreadPool> gPool;
+CacheSizes gCaches;     // read once at load (sysfs / cpuid, UNLEARN_NATIVE_L1/L2/L3 overrides)
+Blocking gBlocking{256, 128, 1024};
+SystemBlas gBlas;       // OpenBLAS / BLIS when installed (blas.h), tried per shape against the own kernel
+
+// The blocking for the kernel table in use and the detected caches; UNLEARN_NATIVE_KC / _MC / _NC override one
+// value each (for tuning experiments).
+void updateBlocking() {
+  gBlocking = deriveBlocking(gKernels->mr, gKernels->nr, gCaches.l1, gCaches.l2,
+                             gCaches.l3 / (gCaches.l3Sharing > 0 ? gCaches.l3Sharing : 1));
+  applyBlockingEnv(gBlocking, gKernels->mr, gKernels->nr);
+}
 
 bool cpuHas(const char* isa) {
 #if defined(__x86_64__) || defined(__i386__)
@@ -108,19 +123,46 @@ Napi::Value Gemm(const Napi::CallbackInfo& info) {
   g.cBatchStride = g.m * g.n;
   g.bias = info[11].IsNull() || info[11].IsUndefined() ? nullptr : f32(info[11], "bias");
   g.activation = static_cast<int>(i64(info[12]));
+  g.kc = gBlocking.kc;
+  g.mc = gBlocking.mc;
+  g.nc = gBlocking.nc;
   if (f32Length(info[2]) < batch * g.m * g.n) throw Napi::RangeError::New(info.Env(), "unlearn-native: gemm output too small");
   if (batch == 0 || g.m == 0 || g.n == 0) return info.Env().Undefined();
 
   const int threads = gPool->size();
   const double flops = 2.0 * batch * g.m * g.n * g.k;
+  // 2-D products large enough to matter may go to the system BLAS, where it measured faster for this shape
+  SystemBlas::Choice choice = SystemBlas::kOwn;
+  if (batch == 1 && g.k > 0 && flops >= 1e6 && gBlas.available())
+    choice = gBlas.choose(g.m, g.n, g.k, g.transA, g.transB, threads);
+  const auto t0 = std::chrono::steady_clock::now();
+  if (choice == SystemBlas::kBlas || choice == SystemBlas::kBlasTrial) {
+    float beta = 0.f;
+    if (g.bias) {
+      for (int64_t i = 0; i < g.m; i++) memcpy(g.c + i * g.n, g.bias, sizeof(float) * g.n);
+      beta = 1.f;
+    }
+    gBlas.sgemm(threads, g.transA, g.transB, g.m, g.n, g.k, g.a, g.b, beta, g.c);
+    if (g.activation == kActRelu) {
+      for (int64_t i = 0; i < g.m * g.n; i++) g.c[i] = g.c[i] > 0.f ? g.c[i] : 0.f;
+    } else if (g.activation == kActSigmoid) {
+      for (int64_t i = 0; i < g.m * g.n; i++) g.c[i] = 1.f / (1.f + std::exp(-g.c[i]));
+    }
+    gBlas.record(g.m, g.n, g.k, g.transA, g.transB, threads, choice,
+                 std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    return info.Env().Undefined();
+  }
   int64_t rowsPerTile = g.m, colsPerTile = g.n;
   if (threads > 1 && flops > 4e5 && batch < 2 * threads) {
-    // too few matrices to share out whole: cut each into row (or, for short matrices, column) blocks
-    const int64_t want = 4 * threads / batch + 1;
+    // too few matrices to share out whole: cut each into row blocks (each packs all of op(B)) or column blocks
+    // (each packs all of op(A)), whichever duplicates less packing. One matrix: exactly one block per thread, so
+    // the panel of B is packed `threads` times, not 4·threads.
+    const int64_t want = batch == 1 ? threads : 4 * threads / batch + 1;
+    const int64_t mr = gKernels->mr, nr = gKernels->nr;
     if (g.m >= g.n || g.m >= 64 * want) {
-      rowsPerTile = ((g.m + want - 1) / want + 31) / 32 * 32;
+      rowsPerTile = ((g.m + want - 1) / want + mr - 1) / mr * mr;
     } else {
-      colsPerTile = ((g.n + want - 1) / want + 31) / 32 * 32;
+      colsPerTile = ((g.n + want - 1) / want + nr - 1) / nr * nr;
     }
   }
   const int64_t tilesPerMatrix = ((g.m + rowsPerTile - 1) / rowsPerTile) * ((g.n + colsPerTile - 1) / colsPerTile);
@@ -131,6 +173,9 @@ Napi::Value Gemm(const Napi::CallbackInfo& info) {
   } else {
     gPool->parallelFor(tiles, [&](int64_t t) { kt->gemmTiles(&g, rowsPerTile, colsPerTile, t, t + 1); });
   }
+  if (choice == SystemBlas::kOwnTrial)
+    gBlas.record(g.m, g.n, g.k, g.transA, g.transB, threads, choice,
+                 std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   return info.Env().Undefined();
 }
 
@@ -369,6 +414,167 @@ Napi::Value AdamW(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// ---- fused transformer pieces (kernels.h) ---------------------------------------------------------------------------
+const int32_t* i32(const Napi::Value& v, const char* what) {
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
+    throw Napi::TypeError::New(v.Env(), std::string("unlearn-native: ") + what + " must be an Int32Array");
+  return v.As<Napi::Int32Array>().Data();
+}
+void need(const Napi::CallbackInfo& info, bool ok, const char* what) {
+  if (!ok) throw Napi::RangeError::New(info.Env(), std::string("unlearn-native: ") + what);
+}
+
+// pickLogProb(x [rows, cols], labels Int32Array [rows], rows, cols, picked [rows], lse [rows])
+Napi::Value PickLogProb(const Napi::CallbackInfo& info) {
+  const float* x = f32(info[0], "x");
+  const int32_t* labels = i32(info[1], "labels");
+  const int64_t rows = i64(info[2]), cols = i64(info[3]);
+  float* picked = f32(info[4], "picked");
+  float* lse = f32(info[5], "lse");
+  need(info, f32Length(info[0]) >= rows * cols && static_cast<int64_t>(info[1].As<Napi::Int32Array>().ElementLength()) >= rows &&
+       f32Length(info[4]) >= rows && f32Length(info[5]) >= rows, "pickLogProb arrays too small");
+  const KernelTable* kt = gKernels;
+  parallelRange(rows, kGrain / (cols > 0 ? cols : 1) + 1,
+                [&](int64_t r0, int64_t r1) { kt->pickLogProbRows(x, labels, cols, picked, lse, r0, r1); });
+  return info.Env().Undefined();
+}
+
+// pickLogProbGrad(x, labels, lse, g [rows], rows, cols, dx [rows, cols])
+Napi::Value PickLogProbGrad(const Napi::CallbackInfo& info) {
+  const float* x = f32(info[0], "x");
+  const int32_t* labels = i32(info[1], "labels");
+  const float* lse = f32(info[2], "lse");
+  const float* g = f32(info[3], "g");
+  const int64_t rows = i64(info[4]), cols = i64(info[5]);
+  float* dx = f32(info[6], "dx");
+  need(info, f32Length(info[0]) >= rows * cols && f32Length(info[6]) >= rows * cols && f32Length(info[2]) >= rows &&
+       f32Length(info[3]) >= rows, "pickLogProbGrad arrays too small");
+  const KernelTable* kt = gKernels;
+  parallelRange(rows, kGrain / (cols > 0 ? cols : 1) + 1,
+                [&](int64_t r0, int64_t r1) { kt->pickLogProbGradRows(x, labels, lse, g, cols, dx, r0, r1); });
+  return info.Env().Undefined();
+}
+
+// rmsNorm(x [rows, cols], w [cols], rows, cols, eps, y [rows, cols], rstd [rows])
+Napi::Value RmsNorm(const Napi::CallbackInfo& info) {
+  const float* x = f32(info[0], "x");
+  const float* w = f32(info[1], "weight");
+  const int64_t rows = i64(info[2]), cols = i64(info[3]);
+  const float eps = static_cast<float>(info[4].As<Napi::Number>().DoubleValue());
+  float* y = f32(info[5], "y");
+  float* rstd = f32(info[6], "rstd");
+  need(info, f32Length(info[0]) >= rows * cols && f32Length(info[1]) >= cols && f32Length(info[5]) >= rows * cols &&
+       f32Length(info[6]) >= rows, "rmsNorm arrays too small");
+  const KernelTable* kt = gKernels;
+  parallelRange(rows, kGrain / (cols > 0 ? cols : 1) + 1,
+                [&](int64_t r0, int64_t r1) { kt->rmsNormRows(x, w, cols, eps, y, rstd, r0, r1); });
+  return info.Env().Undefined();
+}
+
+// rmsNormGrad(x, w, rstd, dy, rows, cols, dx [rows, cols], dw [cols]): dw is overwritten (per-thread partials summed)
+Napi::Value RmsNormGrad(const Napi::CallbackInfo& info) {
+  const float* x = f32(info[0], "x");
+  const float* w = f32(info[1], "weight");
+  const float* rstd = f32(info[2], "rstd");
+  const float* dy = f32(info[3], "dy");
+  const int64_t rows = i64(info[4]), cols = i64(info[5]);
+  float* dx = f32(info[6], "dx");
+  float* dw = f32(info[7], "dw");
+  need(info, f32Length(info[0]) >= rows * cols && f32Length(info[3]) >= rows * cols && f32Length(info[6]) >= rows * cols &&
+       f32Length(info[1]) >= cols && f32Length(info[7]) >= cols && f32Length(info[2]) >= rows, "rmsNormGrad arrays too small");
+  const KernelTable* kt = gKernels;
+  const int64_t threads = gPool->size();
+  const int64_t chunks = threads > 1 && rows * cols >= 2 * kGrain ? (rows < threads ? rows : threads) : 1;
+  std::vector<float> partial(static_cast<size_t>(chunks * cols), 0.f);
+  const int64_t step = (rows + chunks - 1) / chunks;
+  auto run = [&](int64_t c) {
+    const int64_t r0 = c * step, r1 = r0 + step < rows ? r0 + step : rows;
+    if (r0 < r1) kt->rmsNormGradRows(x, w, rstd, dy, cols, dx, partial.data() + c * cols, r0, r1);
+  };
+  if (chunks == 1) run(0);
+  else gPool->parallelFor(chunks, run);
+  for (int64_t j = 0; j < cols; j++) {
+    float s = 0.f;
+    for (int64_t c = 0; c < chunks; c++) s += partial[c * cols + j];
+    dw[j] = s;
+  }
+  return info.Env().Undefined();
+}
+
+// rope(x [rows, heads·d], cos [rows, d], sin [rows, d], rows, heads, d, sign, y)
+Napi::Value Rope(const Napi::CallbackInfo& info) {
+  const float* x = f32(info[0], "x");
+  const float* c = f32(info[1], "cos");
+  const float* s = f32(info[2], "sin");
+  const int64_t rows = i64(info[3]), heads = i64(info[4]), d = i64(info[5]);
+  const float sign = static_cast<float>(info[6].As<Napi::Number>().DoubleValue());
+  float* y = f32(info[7], "y");
+  need(info, d % 2 == 0 && f32Length(info[0]) >= rows * heads * d && f32Length(info[7]) >= rows * heads * d &&
+       f32Length(info[1]) >= rows * d && f32Length(info[2]) >= rows * d, "rope: shapes do not fit (or d is odd)");
+  const KernelTable* kt = gKernels;
+  parallelRange(rows, kGrain / (heads * d > 0 ? heads * d : 1) + 1,
+                [&](int64_t r0, int64_t r1) { kt->ropeRows(x, c, s, heads, d, sign, y, r0, r1); });
+  return info.Env().Undefined();
+}
+
+// swiglu(g, u, y) and swigluGrad(g, u, dy, dg, du), all the same length
+Napi::Value SwiGlu(const Napi::CallbackInfo& info) {
+  const float* g = f32(info[0], "gate");
+  const float* u = f32(info[1], "up");
+  float* y = f32(info[2], "y");
+  const int64_t n = f32Length(info[0]);
+  need(info, f32Length(info[1]) == n && f32Length(info[2]) >= n, "swiglu gate, up and y differ in length");
+  const KernelTable* kt = gKernels;
+  parallelRange(n, kGrain, [&](int64_t i0, int64_t i1) { kt->swiglu(g, u, y, i0, i1); });
+  return info.Env().Undefined();
+}
+
+Napi::Value SwiGluGrad(const Napi::CallbackInfo& info) {
+  const float* g = f32(info[0], "gate");
+  const float* u = f32(info[1], "up");
+  const float* dy = f32(info[2], "dy");
+  float* dg = f32(info[3], "dgate");
+  float* du = f32(info[4], "dup");
+  const int64_t n = f32Length(info[0]);
+  need(info, f32Length(info[1]) == n && f32Length(info[2]) >= n && f32Length(info[3]) >= n && f32Length(info[4]) >= n,
+       "swigluGrad arrays differ in length");
+  const KernelTable* kt = gKernels;
+  parallelRange(n, kGrain, [&](int64_t i0, int64_t i1) { kt->swigluGrad(g, u, dy, dg, du, i0, i1); });
+  return info.Env().Undefined();
+}
+
+// sophia(p, g, m, h, hHat | null, lr, beta1, beta2, rho, eps, weightDecay) -> entries not clipped; p, m (and h) in place
+Napi::Value Sophia(const Napi::CallbackInfo& info) {
+  float* p = f32(info[0], "param");
+  const float* g = f32(info[1], "grad");
+  float* m = f32(info[2], "m");
+  float* h = f32(info[3], "h");
+  const float* hHat = info[4].IsNull() || info[4].IsUndefined() ? nullptr : f32(info[4], "hessian estimate");
+  const int64_t n = f32Length(info[0]);
+  need(info, f32Length(info[1]) == n && f32Length(info[2]) == n && f32Length(info[3]) == n && (!hHat || f32Length(info[4]) == n),
+       "sophia param, grad, m, h (and the estimate) differ in length");
+  const float lr = static_cast<float>(info[5].As<Napi::Number>().DoubleValue());
+  const float b1 = static_cast<float>(info[6].As<Napi::Number>().DoubleValue());
+  const float b2 = static_cast<float>(info[7].As<Napi::Number>().DoubleValue());
+  const float rho = static_cast<float>(info[8].As<Napi::Number>().DoubleValue());
+  const float eps = static_cast<float>(info[9].As<Napi::Number>().DoubleValue());
+  const float decay = static_cast<float>(1.0 - info[5].As<Napi::Number>().DoubleValue() * info[10].As<Napi::Number>().DoubleValue());
+  const KernelTable* kt = gKernels;
+  const int64_t threads = gPool->size();
+  const int64_t chunks = threads > 1 && n >= 2 * kGrain ? threads * 4 : 1;
+  std::vector<int64_t> wins(static_cast<size_t>(chunks), 0);
+  const int64_t step = (n + chunks - 1) / chunks;
+  auto run = [&](int64_t c) {
+    const int64_t i0 = c * step, i1 = i0 + step < n ? i0 + step : n;
+    if (i0 < i1) wins[c] = kt->sophia(p, g, m, h, hHat, i0, i1, lr, b1, b2, rho, eps, decay);
+  };
+  if (chunks == 1) run(0);
+  else gPool->parallelFor(chunks, run);
+  int64_t total = 0;
+  for (int64_t w : wins) total += w;
+  return Napi::Number::New(info.Env(), static_cast<double>(total));
+}
+
 // copyRows(src, srcOffset, srcStride, dst, dstOffset, dstStride, rows, cols): a strided block copy — the core of
 // Slice, SplitV, Concat and row gathers.
 Napi::Value CopyRows(const Napi::CallbackInfo& info) {
@@ -454,6 +660,32 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   for (const char* isa : {"avx512", "avx2", "generic"})
     if (cpuHas(isa) && tableFor(isa)) supported.Set(i++, isa);
   o.Set("supportedIsas", supported);
+  Napi::Object caches = Napi::Object::New(info.Env());
+  caches.Set("l1", static_cast<double>(gCaches.l1));
+  caches.Set("l2", static_cast<double>(gCaches.l2));
+  caches.Set("l3", static_cast<double>(gCaches.l3));
+  caches.Set("l3Sharing", static_cast<double>(gCaches.l3Sharing));
+  caches.Set("source", gCaches.source);
+  o.Set("caches", caches);
+  Napi::Object blocking = Napi::Object::New(info.Env());
+  blocking.Set("mr", gKernels->mr);
+  blocking.Set("nr", gKernels->nr);
+  blocking.Set("kc", static_cast<double>(gBlocking.kc));
+  blocking.Set("mc", static_cast<double>(gBlocking.mc));
+  blocking.Set("nc", static_cast<double>(gBlocking.nc));
+  o.Set("blocking", blocking);
+  Napi::Object blas = Napi::Object::New(info.Env());
+  blas.Set("mode", gBlas.mode());
+  blas.Set("policy", gBlas.policy());
+  blas.Set("library", gBlas.loaded() ? Napi::Value(Napi::String::New(info.Env(), gBlas.name())) : info.Env().Null());
+  if (gBlas.loaded()) blas.Set("path", gBlas.path());
+  int64_t shapes, blasShapes, callsBlas, callsOwn;
+  gBlas.stats(shapes, blasShapes, callsBlas, callsOwn);
+  blas.Set("shapesMeasured", static_cast<double>(shapes));
+  blas.Set("shapesToBlas", static_cast<double>(blasShapes));
+  blas.Set("callsBlas", static_cast<double>(callsBlas));
+  blas.Set("callsOwn", static_cast<double>(callsOwn));
+  o.Set("blas", blas);
   return o;
 }
 
@@ -466,6 +698,21 @@ Napi::Value Configure(const Napi::CallbackInfo& info) {
     if (!t || !cpuHas(isa.c_str()))
       throw Napi::Error::New(info.Env(), "unlearn-native: instruction set \"" + isa + "\" is not available on this CPU");
     gKernels = t;
+    updateBlocking();
+  }
+  // blocking: { kc?, mc?, nc? } replaces the derived values (experiments; configure({ isa }) derives them again)
+  if (o.Has("blocking") && o.Get("blocking").IsObject()) {
+    Napi::Object bo = o.Get("blocking").As<Napi::Object>();
+    auto set = [&](const char* key, int64_t& v, int64_t unit) {
+      if (bo.Has(key) && bo.Get(key).IsNumber() && i64(bo.Get(key)) > 0) v = roundDown(i64(bo.Get(key)), unit);
+    };
+    set("kc", gBlocking.kc, 8);
+    set("mc", gBlocking.mc, gKernels->mr);
+    set("nc", gBlocking.nc, gKernels->nr);
+  }
+  if (o.Has("blas") && !o.Get("blas").IsUndefined()) {
+    const std::string p = o.Get("blas").As<Napi::String>();
+    if (!gBlas.setPolicy(p)) throw Napi::Error::New(info.Env(), "unlearn-native: blas must be \"auto\", \"on\" or \"off\" (got \"" + p + "\")");
   }
   if (o.Has("threads") && !o.Get("threads").IsUndefined()) {
     const int64_t n = i64(o.Get("threads"));
@@ -479,6 +726,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   const char* forced = getenv("UNLEARN_NATIVE_ISA");
   const KernelTable* t = forced && *forced ? tableFor(forced) : nullptr;
   gKernels = t && cpuHas(forced) ? t : tableFor(bestIsa());
+  gCaches = detectCaches();
+  updateBlocking();
+  gBlas.load();
   if (!gPool) gPool.reset(new ThreadPool(defaultThreads()));
   exports.Set("gemm", Napi::Function::New(env, Gemm));
   exports.Set("binary", Napi::Function::New(env, Binary));
@@ -490,6 +740,14 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("multinomial", Napi::Function::New(env, Multinomial));
   exports.Set("copyRows", Napi::Function::New(env, CopyRows));
   exports.Set("gatherRows", Napi::Function::New(env, GatherRows));
+  exports.Set("sophia", Napi::Function::New(env, Sophia));
+  exports.Set("pickLogProb", Napi::Function::New(env, PickLogProb));
+  exports.Set("pickLogProbGrad", Napi::Function::New(env, PickLogProbGrad));
+  exports.Set("rmsNorm", Napi::Function::New(env, RmsNorm));
+  exports.Set("rmsNormGrad", Napi::Function::New(env, RmsNormGrad));
+  exports.Set("rope", Napi::Function::New(env, Rope));
+  exports.Set("swiglu", Napi::Function::New(env, SwiGlu));
+  exports.Set("swigluGrad", Napi::Function::New(env, SwiGluGrad));
   exports.Set("info", Napi::Function::New(env, Info));
   exports.Set("configure", Napi::Function::New(env, Configure));
   return exports;

@@ -21,10 +21,12 @@ struct GemmArgs {
   int64_t aBatchStride, bBatchStride, cBatchStride;
   const float* bias;   // optional [n] (or nullptr), added to every row
   int activation;      // Activation
+  int64_t kc, mc, nc;  // cache blocking (blocking.h; the caller derives it from this CPU's caches)
 };
 
 struct KernelTable {
   const char* isa;
+  int mr, nr;  // the gemm register tile (rows of A x columns of B per micro-kernel call)
   // One (batch index, row block, column block) tile range of a gemm; tiles are numbered batch-major, then rows, cols.
   void (*gemmTiles)(const GemmArgs* g, int64_t rowsPerTile, int64_t colsPerTile, int64_t tileBegin, int64_t tileEnd);
   // out[i] = a[i] op b[i] on a contiguous range, with stride 0 meaning "broadcast this scalar".
@@ -36,6 +38,32 @@ struct KernelTable {
   // [outer, reduce, inner] -> [outer, inner], summing (or maxing) over the middle axis, for columns [c0, c1) of inner.
   void (*midReduce)(int isMax, const float* x, int64_t reduce, int64_t inner, float* out, int64_t c0, int64_t c1);
   void (*softmaxRows)(const float* x, int64_t cols, float* out, int64_t r0, int64_t r1, int logSoftmax);
+  // Fused transformer pieces, rows [r0, r1) of [rows, cols] (fused.md in the package describes each):
+  // log p(label) of each row of logits (picked = x[label] − logsumexp(x), lse saved for the gradient) and its
+  // gradient dx = g·(onehot(label) − exp(x − lse)) — no [rows, cols] probability tensor is ever kept.
+  void (*pickLogProbRows)(const float* x, const int32_t* labels, int64_t cols, float* picked, float* lse, int64_t r0,
+                          int64_t r1);
+  void (*pickLogProbGradRows)(const float* x, const int32_t* labels, const float* lse, const float* g, int64_t cols,
+                              float* dx, int64_t r0, int64_t r1);
+  // RMSNorm y = x·r·w, r = 1/√(mean(x²) + ε) (r saved), and its gradient: dx = r·(dy⊙w) − x·r³·⟨dy⊙w, x⟩/cols,
+  // dw += Σ_rows dy⊙x·r (accumulated into dw, the caller sums per-thread partials).
+  void (*rmsNormRows)(const float* x, const float* w, int64_t cols, float eps, float* y, float* rstd, int64_t r0,
+                      int64_t r1);
+  void (*rmsNormGradRows)(const float* x, const float* w, const float* rstd, const float* dy, int64_t cols, float* dx,
+                          float* dw, int64_t r0, int64_t r1);
+  // RoPE with rotate-half (Su et al. 2021; HF Llama): per row r and head, for i < d/2
+  //   y[i] = x[i]·cos[i] − x[i+d/2]·sin[i],  y[i+d/2] = x[i+d/2]·cos[i+d/2] + x[i]·sin[i+d/2]
+  // x, y [rows, heads·d]; cos, sin [rows, d]. sign = −1 applies the transpose (the gradient): dx[i] = dy[i]·cos[i] +
+  // dy[i+d/2]·sin[i+d/2], dx[i+d/2] = dy[i+d/2]·cos[i+d/2] − dy[i]·sin[i].
+  void (*ropeRows)(const float* x, const float* cos, const float* sin, int64_t heads, int64_t d, float sign, float* y,
+                   int64_t r0, int64_t r1);
+  // SwiGLU y = silu(g)·u on [i0, i1), and its gradient dg = dy·u·σ(g)·(1 + g·(1 − σ(g))), du = dy·g·σ(g).
+  void (*swiglu)(const float* g, const float* u, float* y, int64_t i0, int64_t i1);
+  void (*swigluGrad)(const float* g, const float* u, const float* dy, float* dg, float* du, int64_t i0, int64_t i1);
+  // Sophia (Liu et al. 2023, Alg. 3) on [i0, i1), in place: h ← β2·h + (1−β2)·ĥ when hHat is given; m ← β1·m + (1−β1)·g;
+  // p ← p·decay − lr·clip(m / max(ρ·h, ε), −1, 1). Returns how many entries were not clipped (|m| < ρ·h).
+  int64_t (*sophia)(float* p, const float* g, float* m, float* h, const float* hHat, int64_t i0, int64_t i1, float lr,
+                    float beta1, float beta2, float rho, float eps, float decay);
   // AdamW (Loshchilov & Hutter 2019, Alg. 2) on elements [i0, i1): m, v updated in place, p updated in place.
   void (*adamw)(float* p, const float* g, float* m, float* v, int64_t i0, int64_t i1, float lr, float beta1,
                 float beta2, float eps, float weightDecay, float biasCorrection1, float biasCorrection2);

@@ -14,7 +14,23 @@ export interface AddonInfo {
   /** Threads the pool runs kernels on (the calling thread included). */
   threads: number;
   supportedIsas: Isa[];
+  /** Data-cache sizes in bytes (sysfs, else cpuid; UNLEARN_NATIVE_L1/L2/L3 override). l3Sharing: CPUs sharing L3. */
+  caches: { l1: number; l2: number; l3: number; l3Sharing: number; source: string };
+  /** The gemm's register tile (mr × nr) and cache blocking (kc, mc, nc) derived from `caches` for `isa`. */
+  blocking: { mr: number; nr: number; kc: number; mc: number; nc: number };
+  /**
+   * The system BLAS (OpenBLAS / BLIS, opened at run time when installed): `policy` auto = each 2-D gemm shape is
+   * timed on both and runs on the faster; counts of shapes measured / won by the BLAS and calls to each.
+   */
+  blas: { mode: string; policy: BlasPolicy; library: 'openblas' | 'blis' | null; path?: string; shapesMeasured: number;
+    shapesToBlas: number; callsBlas: number; callsOwn: number };
 }
+
+/** When 2-D gemms may use the system BLAS: tuned per shape, always, or never. */
+export type BlasPolicy = 'auto' | 'on' | 'off';
+
+/** Experiments only: replaces the derived cache blocking until the next `configure({ isa })`. */
+export interface BlockingOverride { kc?: number; mc?: number; nc?: number }
 
 /** The addon's functions; every array argument is read or written in place. */
 export interface NativeAddon {
@@ -34,8 +50,22 @@ export interface NativeAddon {
   /** Returns the first out-of-range index, or -1 when all were in range (and copied). */
   gatherRows(table: Float32Array, cols: number, indices: Int32Array, out: Float32Array): number;
   multinomial(probs: Float32Array, rows: number, cols: number, uniforms: Float64Array, out: Int32Array): void;
+  /** One Sophia step in place (fused_sophia.ts); returns the entries not clipped. */
+  sophia(param: Float32Array, grad: Float32Array, m: Float32Array, h: Float32Array, hessianEstimate: Float32Array | null,
+    lr: number, beta1: number, beta2: number, rho: number, eps: number, weightDecay: number): number;
+  /** picked[r] = x[r, labels[r]] − logsumexp(x[r]) (0 for an out-of-range label); lse[r] = logsumexp(x[r]). */
+  pickLogProb(x: Float32Array, labels: Int32Array, rows: number, cols: number, picked: Float32Array, lse: Float32Array): void;
+  /** dx[r] = g[r]·(onehot(labels[r]) − exp(x[r] − lse[r])). */
+  pickLogProbGrad(x: Float32Array, labels: Int32Array, lse: Float32Array, g: Float32Array, rows: number, cols: number, dx: Float32Array): void;
+  rmsNorm(x: Float32Array, weight: Float32Array, rows: number, cols: number, eps: number, y: Float32Array, rstd: Float32Array): void;
+  rmsNormGrad(x: Float32Array, weight: Float32Array, rstd: Float32Array, dy: Float32Array, rows: number, cols: number,
+    dx: Float32Array, dw: Float32Array): void;
+  /** Rotate-half RoPE of x [rows, heads·d] with cos/sin [rows, d]; sign −1 rotates back (the gradient). */
+  rope(x: Float32Array, cos: Float32Array, sin: Float32Array, rows: number, heads: number, d: number, sign: number, y: Float32Array): void;
+  swiglu(gate: Float32Array, up: Float32Array, y: Float32Array): void;
+  swigluGrad(gate: Float32Array, up: Float32Array, dy: Float32Array, dgate: Float32Array, dup: Float32Array): void;
   info(): AddonInfo;
-  configure(o: { isa?: Isa; threads?: number }): AddonInfo;
+  configure(o: { isa?: Isa; threads?: number; blas?: BlasPolicy; blocking?: BlockingOverride }): AddonInfo;
 }
 
 export const ADDON_PATH = fileURLToPath(new URL('../build/Release/unlearn_native.node', import.meta.url));

@@ -143,7 +143,7 @@ describe.skipIf(!built)('native kernels match tfjs-backend-cpu', () => {
     }
   });
 
-  it('Slice, split, concat and embedding gathers', async () => {
+  it('Slice, split, concat, pad and embedding gathers', async () => {
     await expectParity('split/concat', [input([300, 96], 51)], (x) => {
       const parts = tf.split(x, 3, 1);
       const rows = tf.split(x, [100, 150, 50], 0);
@@ -153,6 +153,12 @@ describe.skipIf(!built)('native kernels match tfjs-backend-cpu', () => {
       tf.slice(x, [1, 0, 0], [2, 5, 6]), tf.slice(x, [0, 2, 0], [4, 3, 6]), tf.slice(x, [0, 0, 3], [4, 5, 2]),
       tf.slice(x, [1, 2, 3], [2, 2, 2]), // several partial axes: the cpu kernel
     ]);
+    await expectParity('pads', [input([3, 4, 5], 55), input([7], 56), input([2, 3, 2, 4], 57)], (x, v, w) => [
+      tf.pad(x, [[0, 0], [0, 1], [0, 0]]), // the label shift's gradient
+      tf.pad(x, [[1, 2], [0, 3], [2, 1]], -1.5), tf.pad(v, [[3, 0]], 7), tf.pad(w, [[1, 0], [0, 2], [1, 1], [0, 0]]),
+    ]);
+    // and the gradient that uses it: slice's
+    await expectParity('slice gradient', [input([2, 6, 5], 58)], (x) => tf.grad((y: tf.Tensor) => tf.sum(tf.mul(tf.slice(y, [0, 0, 0], [2, 5, 5]), 2)))(x));
     const ids = { shape: [2, 5], values: Int32Array.from([3, 0, 9, 3, 1, 7, 7, 2, 5, 8]), dtype: 'int32' as const };
     await expectParity('gather', [input([10, 6], 53), ids], (table, idx) => tf.gather(table, idx));
     const rows = { shape: [10, 1], values: Int32Array.from([3, 0, 9, 3, 1, 7, 7, 2, 3, 8]), dtype: 'int32' as const };

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { matmul } from '@unlearn/tensors';
-import { ADDON_PATH, fusedAdamW, registerNativeBackend } from './index.js';
+import { ADDON_PATH, fusedAdamW, fusedSophia, registerNativeBackend } from './index.js';
 import { maxRelError, randn } from './test-utils/parity.js';
 
 // Skipped only where the addon could not build (no g++); in CI (and with UNLEARN_REQUIRE_NATIVE=1) a missing addon fails.
@@ -127,6 +127,50 @@ describe.skipIf(!built)('native backend in a training step', () => {
     const wrong = tf.zeros([3]);
     expect(() => fusedAdamW(param, wrong, m, v, { lr: 1, step: 1 })).toThrow(/grad has shape \[3\] but param "adamw.p" has \[40000\]/);
     tf.dispose([param, m, v, wrong]);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('fusedSophia follows Sophia (Alg. 3: EMA of ĥ on refresh steps, clipped m / max(ρh, ε), decay) over three steps', async () => {
+    await tf.setBackend('native');
+    const before = tf.memory().numTensors;
+    const n = 50_000;
+    const p0 = randn(n, 11), gs = [randn(n, 12), randn(n, 13, 0.1), randn(n, 14, 3)];
+    // estimates on steps 1 and 3 (k = 2); |ĥ| spread over decades so that some entries clip and some do not
+    const hats = [Float32Array.from(randn(n, 15), (x) => Math.abs(x) * 40), null, Float32Array.from(randn(n, 16), (x) => x * x * 100)];
+    const [param, m, h] = tf.tidy(() => [
+      tf.variable(tf.tensor1d(p0), true, 'sophia.p'), tf.variable(tf.zeros([n]), false, 'sophia.m'), tf.variable(tf.zeros([n]), false, 'sophia.h'),
+    ]);
+    const o = { lr: 0.01, beta1: 0.965, beta2: 0.99, rho: 0.04, eps: 1e-12, weightDecay: 0.1 };
+    // reference in float64
+    const P = Float64Array.from(p0), M = new Float64Array(n), H = new Float64Array(n);
+    gs.forEach((g, t) => {
+      const grad = tf.tensor1d(g);
+      const est = hats[t] ? tf.tensor1d(hats[t]!) : undefined;
+      const wins = fusedSophia(param, grad, m, h, { ...o, hessianEstimate: est });
+      tf.dispose([grad, ...(est ? [est] : [])]);
+      let expectedWins = 0;
+      for (let i = 0; i < n; i++) {
+        if (hats[t]) H[i] = o.beta2 * H[i] + (1 - o.beta2) * hats[t]![i];
+        M[i] = o.beta1 * M[i] + (1 - o.beta1) * g[i];
+        const denom = o.rho * H[i];
+        const r = Math.max(-1, Math.min(1, M[i] / Math.max(denom, o.eps)));
+        P[i] = P[i] * (1 - o.lr * o.weightDecay) - o.lr * r;
+        if (Math.abs(M[i]) < denom) expectedWins++;
+      }
+      // float32 vs float64 may flip entries sitting exactly at the clip boundary
+      expect(Math.abs(wins - expectedWins), `step ${t + 1}: ${wins} vs ${expectedWins} unclipped`).toBeLessThanOrEqual(n * 1e-4);
+      // the data exercise both branches of the clip
+      expect(expectedWins, `step ${t + 1} unclipped`).toBeGreaterThan(0.05 * n);
+      expect(expectedWins, `step ${t + 1} unclipped`).toBeLessThan(0.95 * n);
+    });
+    const got = param.dataSync();
+    let worst = 0;
+    for (let i = 0; i < n; i++) worst = Math.max(worst, Math.abs(got[i] - P[i]));
+    expect(worst).toBeLessThan(1e-5);
+    expect(maxRelError(Float32Array.from(h.dataSync()), Float32Array.from(H))).toBeLessThan(1e-5);
+    const wrong = tf.zeros([3]);
+    expect(() => fusedSophia(param, wrong, m, h, { lr: 1 })).toThrow(/grad has shape \[3\] but param "sophia.p" has \[50000\]/);
+    tf.dispose([param, m, h, wrong]);
     expect(tf.memory().numTensors).toBe(before);
   });
 

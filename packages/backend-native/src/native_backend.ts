@@ -9,6 +9,7 @@ import type { Isa, NativeAddon } from './addon.js';
 import { BufferPool } from './buffer_pool.js';
 import { copyKernels } from './kernels/copy.js';
 import { fillKernels } from './kernels/fill.js';
+import { fusedGradients, fusedKernels } from './kernels/fused.js';
 import { multinomialKernels } from './kernels/multinomial.js';
 import { elementwiseKernels } from './kernels/elementwise.js';
 import { matmulKernels } from './kernels/matmul.js';
@@ -97,9 +98,21 @@ export function registerNativeBackend(options: RegisterOptions = {}): Record<str
       if (!replaced.has(k.kernelName)) tf.registerKernel({ ...k, backendName: NATIVE_BACKEND_NAME });
     }
     for (const k of natives) tf.registerKernel(k);
+    // fused transformer kernels: native-only names (no cpu twin), each with its gradient. UNLEARN_NATIVE_FUSED=0 leaves
+    // them out (the ops then compose tf ops, as on other backends: for before/after measurements)
+    const fused = process.env.UNLEARN_NATIVE_FUSED === '0' ? [] : fusedKernels(addon);
+    for (const k of fused) tf.registerKernel(k);
+    for (const g of fused.length ? fusedGradients : []) tf.registerGradient(g);
     tf.registerBackend(NATIVE_BACKEND_NAME, () => new NativeBackend(), options.priority ?? 3);
-    registeredDetails = { nativeKernels: natives.length };
+    registeredDetails = { nativeKernels: natives.length, fusedKernels: fused.length };
   }
   const info = addon.info();
-  return { ...registeredDetails, isa: info.isa, bestIsa: info.bestIsa, threads: info.threads };
+  const size = (b: number) => (b >= 1 << 20 ? `${+(b / (1 << 20)).toFixed(1)}M` : `${Math.round(b / 1024)}K`);
+  const { caches: c, blocking: k, blas } = info;
+  return {
+    ...registeredDetails, isa: info.isa, bestIsa: info.bestIsa, threads: info.threads,
+    caches: `L1 ${size(c.l1)} L2 ${size(c.l2)} L3 ${size(c.l3)}/${c.l3Sharing} (${c.source})`,
+    blocking: `${k.mr}x${k.nr} KC ${k.kc} MC ${k.mc} NC ${k.nc}`,
+    blas: blas.library ? `${blas.library} (${blas.policy})` : 'none',
+  };
 }

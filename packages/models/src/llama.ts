@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor, Tensor2D, Tensor3D } from '@tensorflow/tfjs-core';
 import type { ModelConfig, ParamMap } from '@unlearn/core';
 import { linear, matmul } from '@unlearn/tensors';
+import { rmsNorm as rmsNormOp, rope, swiglu } from '@unlearn/tensors';
 import { z } from 'zod';
 import { configError, type ModelFamily, type ParamInit } from './family.js';
 import { attention, lastRows, TransformerLM, type KVCache, type StepContext, type StepOptions, type StepOutput } from './transformer.js';
@@ -128,13 +129,8 @@ function ropeTables(positions: number, d: number, theta: number): { cos: Tensor2
   return { cos: tf.tensor2d(cos, [positions, d]), sin: tf.tensor2d(sin, [positions, d]) };
 }
 
-/** RMSNorm (Zhang & Sennrich 2019): x / sqrt(mean(x²) + ε) · w. */
-function rmsNorm(x: Tensor2D, weight: Tensor, eps: number): Tensor2D {
-  const ms = tf.mean(tf.square(x), -1, true);
-  return tf.mul(tf.mul(x, tf.rsqrt(tf.add(ms, eps))), weight);
-}
-
-const silu = (x: Tensor) => tf.mul(x, tf.sigmoid(x));
+/** RMSNorm (Zhang & Sennrich 2019): x / sqrt(mean(x²) + ε) · w (one fused kernel where the backend has it). */
+const rmsNorm = (x: Tensor2D, weight: Tensor, eps: number): Tensor2D => rmsNormOp(x, weight, eps);
 
 export class Llama extends TransformerLM {
   readonly family = 'llama';
@@ -165,11 +161,7 @@ export class Llama extends TransformerLM {
 
   /** x·cos + rotate_half(x)·sin per head; x: [rows, heads·d], cos/sin: [rows, 1, d]. */
   private applyRope(x: Tensor2D, heads: number, cos: Tensor, sin: Tensor): Tensor2D {
-    const d = this.c.head_dim;
-    const rows = x.shape[0];
-    const perHead = tf.reshape(x, [rows, heads, d]);
-    const rotated = tf.reshape(matmul(tf.reshape(x, [rows * heads, d]) as Tensor2D, this.rotate), [rows, heads, d]);
-    return tf.reshape(tf.add(tf.mul(perHead, cos), tf.mul(rotated, sin)), [rows, heads * d]);
+    return rope(x, heads, cos, sin, this.rotate); // one fused kernel where the backend has it
   }
 
   /** Grows the RoPE tables when a sequence outruns max_position_embeddings (RoPE itself has no length limit). */
@@ -210,9 +202,9 @@ export class Llama extends TransformerLM {
       x = tf.add(x, linear(att.out, this.p(`${l}self_attn.o_proj.weight`), bias(`${l}self_attn.o_proj.bias`)));
       // SwiGLU MLP (Shazeer 2020): down(silu(gate(h)) ⊙ up(h))
       const h2 = rmsNorm(x, this.p(`${l}post_attention_layernorm.weight`), c.rms_norm_eps);
-      const gate = silu(linear(h2, this.p(`${l}mlp.gate_proj.weight`), bias(`${l}mlp.gate_proj.bias`)));
+      const gate = linear(h2, this.p(`${l}mlp.gate_proj.weight`), bias(`${l}mlp.gate_proj.bias`));
       const up = linear(h2, this.p(`${l}mlp.up_proj.weight`), bias(`${l}mlp.up_proj.bias`));
-      x = tf.add(x, linear(tf.mul(gate, up), this.p(`${l}mlp.down_proj.weight`), bias(`${l}mlp.down_proj.bias`)));
+      x = tf.add(x, linear(swiglu(gate, up), this.p(`${l}mlp.down_proj.weight`), bias(`${l}mlp.down_proj.bias`)));
       record(x);
     }
     let out = rmsNorm(x, this.p('model.norm.weight'), c.rms_norm_eps);

@@ -1,5 +1,6 @@
-// Data movement as strided row copies in the addon: Slice (one partial axis), SplitV, Concat, GatherV2 on
-// axis 0 (embedding lookups) and its gradient ScatterNd. tfjs-backend-cpu walks these element by element: 2.3 s of a 3.4 s train step went to
+// Data movement as strided row copies in the addon: Slice (one partial axis), SplitV, Concat, PadV2 (the gradient
+// of Slice: the label shift's logits[:, :-1] pads a [batch, seq−1, vocab] gradient back, 157 ms per stories260K step in
+// the cpu kernel's element loop), GatherV2 on axis 0 (embedding lookups) and its gradient ScatterNd. tfjs-backend-cpu walks these element by element: 2.3 s of a 3.4 s train step went to
 // splitting qkv [1024, 768] before this.
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs-core';
@@ -25,8 +26,41 @@ function slice(backend: MathBackendCPU, addon: NativeAddon, x: TensorInfo, begin
   return output(backend, size.slice(), out);
 }
 
+/** x padded with `value`: the output filled, then x's innermost two dims copied in as one strided block per index
+ * of the leading dims. */
+function pad(backend: MathBackendCPU, addon: NativeAddon, x: TensorInfo, paddings: [number, number][], value: number): TensorInfo | null {
+  const xv = floatValues(backend, x);
+  if (!xv || paddings.length !== x.shape.length || paddings.some(([a, b]) => a < 0 || b < 0)) return null;
+  const shape = x.shape.length === 0 ? [1] : x.shape;
+  const pads = x.shape.length === 0 ? [[0, 0] as [number, number]] : paddings;
+  const outShape = shape.map((d, i) => pads[i][0] + d + pads[i][1]);
+  const out = allocOutput(backend, sizeOf(outShape)).fill(value);
+  const r = shape.length;
+  const cols = shape[r - 1], rows = r >= 2 ? shape[r - 2] : 1;
+  const outCols = outShape[r - 1];
+  const outStrides = outShape.map((_, i) => sizeOf(outShape.slice(i + 1)));
+  const lead = shape.slice(0, Math.max(0, r - 2));
+  const blocks = sizeOf(lead);
+  if (xv.length > 0) {
+    for (let b = 0; b < blocks; b++) {
+      let rem = b, off = 0;
+      for (let d = lead.length - 1; d >= 0; d--) {
+        off += ((rem % lead[d]) + pads[d][0]) * outStrides[d];
+        rem = Math.floor(rem / lead[d]);
+      }
+      if (r >= 2) off += pads[r - 2][0] * outStrides[r - 2];
+      addon.copyRows(xv, b * rows * cols, cols, out, off + pads[r - 1][0], outCols, rows, cols);
+    }
+  }
+  return output(backend, x.shape.length === 0 ? [] : outShape, out);
+}
+
 export function copyKernels(addon: NativeAddon): KernelConfig[] {
   return [
+    nativeKernel('PadV2', addon, ({ inputs, backend, attrs }) => {
+      const { paddings, constantValue } = attrs as { paddings: [number, number][]; constantValue: number };
+      return pad(backend, addon, inputs.x, paddings, constantValue ?? 0);
+    }),
     nativeKernel('Slice', addon, ({ inputs, backend, attrs }) => {
       const { x } = inputs;
       const [begin, size] = tf.slice_util.parseSliceParams(x, attrs.begin as number | number[], attrs.size as number | number[]);

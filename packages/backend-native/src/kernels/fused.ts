@@ -1,0 +1,149 @@
+// Fused transformer kernels, registered for the `native` backend only, each with its gradient (tfjs-core's
+// one-kernel-one-gradient layout). @unlearn/tensors' ops (pickLogProb, rmsNorm, swiglu) run them when the active
+// backend has them and compose tf ops otherwise, so models need no backend checks.
+//   UnlearnPickLogProb  logits [n, v], labels int32 [n] -> log p(label) [n] = x[label] − logsumexp(x), lse [n]
+//                       backward: dlogits = dy·(onehot(label) − exp(x − lse)) from the saved logits and lse — no
+//                       [n, v] softmax or log-softmax tensor is kept or materialised in the forward.
+//   UnlearnRmsNorm      x [n, d], weight [d] (attr eps) -> y = x·r·w, r = 1/√(mean(x²) + ε) [n] (Zhang & Sennrich 2019)
+//                       backward: dx = r·(dy⊙w) − x·r³·⟨dy⊙w, x⟩/d, dw = Σ_n dy⊙x·r
+//   UnlearnRope         x [rows, heads·d], cos, sin [rows, (1,) d] (attr heads) -> rotate-half RoPE (Su et al. 2021)
+//                       backward: the transposed rotation (the rotation by −θ when both halves of cos/sin agree)
+//   UnlearnSwiGlu       gate, up (same shape) -> silu(gate)·up (Shazeer 2020)
+//                       backward: dgate = dy·up·σ(g)·(1 + g·(1 − σ(g))), dup = dy·silu(g)
+import * as tf from '@tensorflow/tfjs-core';
+import type { GradConfig, KernelConfig, TensorInfo } from '@tensorflow/tfjs-core';
+import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
+import type { NativeAddon } from '../addon.js';
+import { allocOutput, floatValues, output, sizeOf } from './shared.js';
+
+export const FUSED_KERNEL_NAMES = {
+  pickLogProb: 'UnlearnPickLogProb', pickLogProbGrad: 'UnlearnPickLogProbGrad',
+  rmsNorm: 'UnlearnRmsNorm', rmsNormGrad: 'UnlearnRmsNormGrad', rope: 'UnlearnRope', ropeGrad: 'UnlearnRopeGrad', swiglu: 'UnlearnSwiGlu', swigluGrad: 'UnlearnSwiGluGrad',
+} as const;
+
+function floats(backend: MathBackendCPU, t: TensorInfo, kernel: string, what: string): Float32Array {
+  const v = floatValues(backend, t);
+  if (!v) throw new Error(`${kernel}: ${what} must be float32 (got ${t.dtype})`);
+  return v;
+}
+
+function int32s(backend: MathBackendCPU, t: TensorInfo, kernel: string, what: string): Int32Array {
+  const v = backend.data.get(t.dataId).values;
+  if (t.dtype !== 'int32' || !(v instanceof Int32Array)) throw new Error(`${kernel}: ${what} must be int32 (got ${t.dtype})`);
+  return v;
+}
+
+function rowsCols(t: TensorInfo, kernel: string, what: string): [number, number] {
+  if (t.shape.length < 1) throw new Error(`${kernel}: ${what} must have rank ≥ 1 (got shape [${t.shape}])`);
+  const cols = t.shape[t.shape.length - 1];
+  return [cols === 0 ? 0 : sizeOf(t.shape) / cols, cols];
+}
+
+export function fusedKernels(addon: NativeAddon): KernelConfig[] {
+  const N = FUSED_KERNEL_NAMES;
+  const k = (kernelName: string, f: (inputs: Record<string, TensorInfo>, backend: MathBackendCPU, attrs: Record<string, unknown>) => TensorInfo | TensorInfo[]): KernelConfig => ({
+    kernelName, backendName: 'native',
+    kernelFunc: ({ inputs, backend, attrs }) => f(inputs as Record<string, TensorInfo>, backend as MathBackendCPU, (attrs ?? {}) as Record<string, unknown>),
+  });
+  return [
+    k(N.pickLogProb, ({ logits, labels }, backend) => {
+      const [n, v] = rowsCols(logits, N.pickLogProb, 'logits');
+      if (labels.shape.length !== 1 || labels.shape[0] !== n) {
+        throw new Error(`${N.pickLogProb}: labels shape [${labels.shape}] does not match logits [${logits.shape}] (expected [${n}])`);
+      }
+      const picked = allocOutput(backend, n), lse = allocOutput(backend, n);
+      addon.pickLogProb(floats(backend, logits, N.pickLogProb, 'logits'), int32s(backend, labels, N.pickLogProb, 'labels'), n, v, picked, lse);
+      return [output(backend, [n], picked), output(backend, [n], lse)];
+    }),
+    k(N.pickLogProbGrad, ({ logits, labels, lse, dy }, backend) => {
+      const [n, v] = rowsCols(logits, N.pickLogProbGrad, 'logits');
+      const dx = allocOutput(backend, n * v);
+      addon.pickLogProbGrad(floats(backend, logits, N.pickLogProbGrad, 'logits'), int32s(backend, labels, N.pickLogProbGrad, 'labels'),
+        floats(backend, lse, N.pickLogProbGrad, 'lse'), floats(backend, dy, N.pickLogProbGrad, 'dy'), n, v, dx);
+      return output(backend, logits.shape.slice(), dx);
+    }),
+    k(N.rmsNorm, ({ x, weight }, backend, attrs) => {
+      const [n, d] = rowsCols(x, N.rmsNorm, 'x');
+      if (weight.shape.length !== 1 || weight.shape[0] !== d) throw new Error(`${N.rmsNorm}: weight shape [${weight.shape}] does not match x [${x.shape}] (expected [${d}])`);
+      const y = allocOutput(backend, n * d), rstd = allocOutput(backend, n);
+      addon.rmsNorm(floats(backend, x, N.rmsNorm, 'x'), floats(backend, weight, N.rmsNorm, 'weight'), n, d, attrs.eps as number, y, rstd);
+      return [output(backend, x.shape.slice(), y), output(backend, [n], rstd)];
+    }),
+    k(N.rmsNormGrad, ({ x, weight, rstd, dy }, backend) => {
+      const [n, d] = rowsCols(x, N.rmsNormGrad, 'x');
+      const dx = allocOutput(backend, n * d), dw = allocOutput(backend, d);
+      addon.rmsNormGrad(floats(backend, x, N.rmsNormGrad, 'x'), floats(backend, weight, N.rmsNormGrad, 'weight'),
+        floats(backend, rstd, N.rmsNormGrad, 'rstd'), floats(backend, dy, N.rmsNormGrad, 'dy'), n, d, dx, dw);
+      return [output(backend, x.shape.slice(), dx), output(backend, [d], dw)];
+    }),
+    ...([[N.rope, 1], [N.ropeGrad, -1]] as const).map(([name, sign]) => k(name, (inputs, backend, attrs) => {
+      const x = sign === 1 ? inputs.x : inputs.dy;
+      const { cos, sin } = inputs;
+      const heads = attrs.heads as number;
+      const [rows, width] = rowsCols(x, name, 'x');
+      const d = width / heads;
+      if (x.shape.length !== 2 || !Number.isInteger(d) || d % 2 !== 0) throw new Error(`${name}: x [${x.shape}] is not [rows, ${heads} heads × even head_dim]`);
+      if (sizeOf(cos.shape) !== rows * d || sizeOf(sin.shape) !== rows * d) throw new Error(`${name}: cos [${cos.shape}] / sin [${sin.shape}] are not [${rows}, ${d}]`);
+      const y = allocOutput(backend, rows * width);
+      addon.rope(floats(backend, x, name, 'x'), floats(backend, cos, name, 'cos'), floats(backend, sin, name, 'sin'), rows, heads, d, sign, y);
+      return output(backend, x.shape.slice(), y);
+    })),
+    k(N.swiglu, ({ gate, up }, backend) => {
+      if (!tf.util.arraysEqual(gate.shape, up.shape)) throw new Error(`${N.swiglu}: gate [${gate.shape}] and up [${up.shape}] differ in shape`);
+      const y = allocOutput(backend, sizeOf(gate.shape));
+      addon.swiglu(floats(backend, gate, N.swiglu, 'gate'), floats(backend, up, N.swiglu, 'up'), y);
+      return output(backend, gate.shape.slice(), y);
+    }),
+    k(N.swigluGrad, ({ gate, up, dy }, backend) => {
+      const n = sizeOf(gate.shape);
+      const dg = allocOutput(backend, n), du = allocOutput(backend, n);
+      addon.swigluGrad(floats(backend, gate, N.swigluGrad, 'gate'), floats(backend, up, N.swigluGrad, 'up'),
+        floats(backend, dy, N.swigluGrad, 'dy'), dg, du);
+      return [output(backend, gate.shape.slice(), dg), output(backend, gate.shape.slice(), du)];
+    }),
+  ];
+}
+
+const run = (name: string, inputs: Record<string, tf.Tensor>, attrs: Record<string, unknown> = {}) =>
+  tf.engine().runKernel(name, inputs as unknown as tf.NamedTensorMap, attrs as tf.NamedAttrMap);
+
+export const fusedGradients: GradConfig[] = [
+  {
+    kernelName: FUSED_KERNEL_NAMES.pickLogProb, inputsToSave: ['logits', 'labels'], outputsToSave: [false, true],
+    gradFunc: (dys, saved) => {
+      const [logits, labels, lse] = saved;
+      const dy = (dys as tf.Tensor[])[0]; // lse is an auxiliary output: its gradient is ignored
+      return {
+        logits: () => run(FUSED_KERNEL_NAMES.pickLogProbGrad, { logits, labels, lse, dy }) as tf.Tensor,
+        labels: () => tf.zerosLike(labels),
+      };
+    },
+  },
+  {
+    kernelName: FUSED_KERNEL_NAMES.rmsNorm, inputsToSave: ['x', 'weight'], outputsToSave: [false, true],
+    gradFunc: (dys, saved) => {
+      const [x, weight, rstd] = saved;
+      const [dx, dw] = run(FUSED_KERNEL_NAMES.rmsNormGrad, { x, weight, rstd, dy: (dys as tf.Tensor[])[0] }) as tf.Tensor[];
+      return { x: () => dx, weight: () => dw };
+    },
+  },
+  {
+    kernelName: FUSED_KERNEL_NAMES.rope, inputsToSave: ['cos', 'sin'],
+    gradFunc: (dy, saved, attrs) => {
+      const [cos, sin] = saved;
+      return {
+        x: () => run(FUSED_KERNEL_NAMES.ropeGrad, { dy: dy as tf.Tensor, cos, sin }, { heads: (attrs as { heads: number }).heads }) as tf.Tensor,
+        cos: () => tf.zerosLike(cos), // position tables: constants
+        sin: () => tf.zerosLike(sin),
+      };
+    },
+  },
+  {
+    kernelName: FUSED_KERNEL_NAMES.swiglu, inputsToSave: ['gate', 'up'],
+    gradFunc: (dy, saved) => {
+      const [gate, up] = saved;
+      const [dg, du] = run(FUSED_KERNEL_NAMES.swigluGrad, { gate, up, dy: dy as tf.Tensor }) as tf.Tensor[];
+      return { gate: () => dg, up: () => du };
+    },
+  },
+];
