@@ -9,8 +9,9 @@
 // Node has none), one GPU sync per step instead of 2q, and θ is never left perturbed across an await.
 import * as tf from '@tensorflow/tfjs-core';
 import type { Scalar, Tensor } from '@tensorflow/tfjs-core';
-import type { CurvatureProbe, Mask, ParamMap, TensorMap } from '@unlearn/core';
+import type { CurvatureProbe, Mask, ParamMap, StepStats, TensorMap } from '@unlearn/core';
 import { z } from 'zod';
+import { tfjsSeed } from '@unlearn/random';
 import { mix32, positive } from './options.js';
 import { maskOf } from './param-state.js';
 import { addAll } from './scalar-sum.js';
@@ -36,7 +37,7 @@ export function perturbable(owner: string, params: ParamMap, mask: Mask | undefi
 /** zᵢ for one parameter: deterministic in (query seed, parameter index); zero where the mask is 0. */
 export function direction(shape: number[], querySeed: number, paramIndex: number, mask: Tensor | undefined): Tensor {
   return tf.tidy(() => {
-    const zt = tf.randomNormal(shape, 0, 1, 'float32', mix32(querySeed, paramIndex));
+    const zt = tf.randomNormal(shape, 0, 1, 'float32', tfjsSeed(querySeed, paramIndex));
     return mask ? tf.mul(zt, mask) : zt;
   });
 }
@@ -94,6 +95,16 @@ export async function projections(params: ParamMap, live: Map<string, Tensor | u
     lossSum += (plus + minus) / 2;
   }
   return { seeds, projected, loss: lossSum / queries };
+}
+
+/**
+ * When a step's two-point losses (or the projections made from them) are not all finite, the stats the step returns
+ * WITHOUT touching θ or the optimizer state: a non-finite `loss` the Trainer stops on ("stopped before updating the
+ * parameters"). Returns null when every value is finite and the update may be applied.
+ */
+export function nonFiniteStep(pr: Projections, lr: number): StepStats | null {
+  if (Number.isFinite(pr.loss) && pr.projected.every(Number.isFinite)) return null;
+  return { lr, loss: Number.isFinite(pr.loss) ? Number.NaN : pr.loss, nonFinite: 1 };
 }
 
 /** ĝ = (1/q) Σ pᵢ zᵢ for every perturbable parameter (directions regenerated from their seeds). The caller disposes it. */

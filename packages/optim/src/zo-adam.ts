@@ -5,7 +5,7 @@ import type { Optimizer, ParamMap, StepContext, StepStats, TensorMap } from '@un
 import { z } from 'zod';
 import { betas, lr, nonnegative, parseOptions, positive, stepSeed } from './options.js';
 import { keepFrozen, ParamState } from './param-state.js';
-import { gradientFromProjections, perturbable, projections, zerothOrderOptions } from './zeroth-order.js';
+import { gradientFromProjections, nonFiniteStep, perturbable, projections, zerothOrderOptions } from './zeroth-order.js';
 
 export const zoAdamOptions = z
   .object({ lr: lr.default(1e-4), betas: betas.default([0.9, 0.999]), eps: positive.default(1e-8), weightDecay: nonnegative.default(0), ...zerothOrderOptions })
@@ -26,6 +26,8 @@ export function zoAdam(options: ZoAdamOptions = {}): Optimizer {
       const t = state.counter('step') + 1;
       const live = perturbable('zoAdam', params, ctx.mask);
       const pr = await projections(params, live, ctx.probe, o.queries, o.mu, stepSeed(ctx.seed, t - 1));
+      const bad = nonFiniteStep(pr, eta); // a NaN/Inf loss: leave θ and the state as they are, the Trainer stops
+      if (bad) return bad;
       const ghat = gradientFromProjections(params, live, pr);
       const bc1 = 1 - b1 ** t;
       const sqrtBc2 = Math.sqrt(1 - b2 ** t);

@@ -6,7 +6,7 @@ import type { Optimizer, ParamMap, StepContext, StepStats, TensorMap } from '@un
 import { z } from 'zod';
 import { lr, nonnegative, parseOptions, stepSeed } from './options.js';
 import { keepFrozen, ParamState } from './param-state.js';
-import { direction, perturbable, projections, zerothOrderOptions } from './zeroth-order.js';
+import { direction, nonFiniteStep, perturbable, projections, zerothOrderOptions } from './zeroth-order.js';
 
 export const zoSgdOptions = z.object({ lr: lr.default(1e-4), weightDecay: nonnegative.default(0), ...zerothOrderOptions }).strict();
 export type ZoSgdOptions = z.input<typeof zoSgdOptions>;
@@ -23,6 +23,8 @@ export function zoSgd(options: ZoSgdOptions = {}): Optimizer {
       const eta = ctx.lr ?? o.lr;
       const live = perturbable('zoSgd', params, ctx.mask);
       const pr = await projections(params, live, ctx.probe, o.queries, o.mu, stepSeed(ctx.seed, state.counter('step')));
+      const bad = nonFiniteStep(pr, eta); // a NaN/Inf loss: leave θ and the state as they are, the Trainer stops
+      if (bad) return bad;
       [...live].forEach(([name, m], j) => {
         const p = params.get(name)!;
         tf.tidy(() => {

@@ -143,4 +143,45 @@ describe('zo-sgd, zo-adam, zo-sign-sgd through the Trainer', () => {
     disposeUnlearnBatch(batch);
     expect(tf.memory().numTensors).toBe(before);
   });
+
+  it.each([
+    ['zo-sgd', () => zoSgd({ lr: 0.05, queries: 2 })],
+    ['zo-adam', () => zoAdam({ lr: 0.05 })],
+    ['zo-sign-sgd', () => zoSignSgd({ lr: 0.01 })],
+  ])('%s: a NaN loss stops the Trainer BEFORE θ or the optimizer state change', async (_name, make) => {
+    const before = tf.memory().numTensors;
+    const batch = goldenBatch();
+    const model = goldenModel();
+    const optimizer = make();
+    // finite for the first 2 steps (4+ forward passes each), then NaN: the third step must not move θ
+    let calls = 0;
+    const nanLater: Objective = { ...toyGA, loss: (m, b, c) => (c.step >= 2 ? tf.tidy(() => tf.mul(toyGA.loss(m, b, c) as Scalar, Number.NaN)) : toyGA.loss(m, b, c)) as Scalar };
+    let atTwo: Record<string, number[]> | undefined;
+    let stateAtTwo: Record<string, number[]> | undefined;
+    try {
+      const run = new Trainer({
+        model, objective: nanLater, optimizer, data: [batch], steps: 5, seed: 1,
+        onStep: (e) => {
+          calls++;
+          if (e.step === 1) {
+            atTwo = snapshot(model.params);
+            const st = optimizer.state();
+            stateAtTwo = snapshot(st);
+            disposeMap(st);
+          }
+        },
+      }).run();
+      await expect(run).rejects.toThrow(/step 2: loss is NaN.*stopped before updating the parameters/);
+      expect(calls).toBe(2);
+      expect(snapshot(model.params)).toEqual(atTwo);
+      const st = optimizer.state();
+      expect(snapshot(st)).toEqual(stateAtTwo);
+      disposeMap(st);
+    } finally {
+      optimizer.dispose();
+      model.dispose();
+      disposeUnlearnBatch(batch);
+    }
+    expect(tf.memory().numTensors).toBe(before);
+  });
 });
