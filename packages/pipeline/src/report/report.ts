@@ -26,6 +26,18 @@ export interface RunSummary {
   /** Keys of METRIC_COLUMNS (and any others, shown in the JSON only). null = not computed. */
   metrics: Record<string, number | null | undefined>;
   losses?: LossPoint[];
+  /** Examples per step, and optimizer steps per pass over the forget (or train) set. */
+  batchSize?: number;
+  stepsPerEpoch?: number;
+  epochs?: number;
+  /** The objective's β (NPO, SimNPO, DPO) when it has one. */
+  beta?: number;
+  /** Set when training stopped early (a non-finite loss or update); no final checkpoint was written. */
+  stopped?: { reason: string; step: number; lastCheckpoint?: string };
+  /** Set when the run failed (summary.json of a failed run). */
+  error?: string;
+  /** Set when the run was stopped by a signal. */
+  interrupted?: string;
   /** The optimizer's per-step stats over the run (e.g. Sophia's winRate: first, median, min, max, last). */
   optimizerStats?: Record<string, { first: number; median: number; min: number; max: number; last: number }>;
 }
