@@ -147,7 +147,7 @@ describe('unlearn CLI', () => {
 
   it('refuses to overwrite a finished run folder', async () => {
     const out = path.join(dir, 'runs');
-    const r = await cli('eval', '--backend', 'cpu', '--out', out, '--name', 'target', '--model-path', path.join(out, 'target', 'checkpoint'), '--data-dir', dataDir);
+    const r = await cli('eval', '--backend', 'cpu', '--out', out, '--name', 'target', '--model-path', path.join(out, 'target', 'checkpoint'), '--data-dir', dataDir, '--data-forget', 'forget33');
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/target: a run folder with this name already exists/);
   });
