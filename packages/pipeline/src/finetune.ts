@@ -10,6 +10,7 @@ import { encodeRows, loadSplits } from './datasets.js';
 import { evaluateModel } from './evaluate.js';
 import { loadRunModel } from './model-io.js';
 import type { RunSummary } from './report/report.js';
+import { sampleAnswers, utilityComponents } from './report/eval-details.js';
 import { inRunFolder, resolveRunConfig, type RunContext, type RunOptions, type RunResult } from './run/run.js';
 import { planSteps, runCheckpoints, runTrainLoop } from './train-loop.js';
 
@@ -58,7 +59,10 @@ async function finetuneRun(ctx: RunContext): Promise<RunSummary> {
     if (result.stopped) return summary; // no checkpoint of a diverged model, nothing to evaluate
     await saveModel(model, folder.checkpoint, { tokenizer });
     log.event('checkpoint', { dir: folder.checkpoint });
-    if (config.eval.enabled) summary.metrics = (await evaluateModel(ctx, model, tokenizer)).metrics;
+    if (config.eval.enabled) {
+      const evaluated = await evaluateModel(ctx, model, tokenizer);
+      Object.assign(summary, { metrics: evaluated.metrics, utility: utilityComponents(evaluated.raw), samples: sampleAnswers(evaluated.raw) });
+    }
     return summary;
   } finally {
     optimizer.dispose();

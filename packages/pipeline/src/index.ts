@@ -37,3 +37,6 @@ export type { RunLock } from './run/run-lock.js';
 export { ensureWritableDir, runFolderDir } from './run/run-folder.js';
 export type { RunFolderOptions } from './run/run-folder.js';
 export { planSteps, hfCheckpointFiles } from './train-loop.js';
+export { utilityComponents, sampleAnswers, UTILITY_COMPONENTS } from './report/eval-details.js';
+export type { UtilityComponents, SampleAnswer } from './report/eval-details.js';
+export { retainOnlyOf, targetOf } from './report/report.js';

@@ -14,6 +14,7 @@ import { optimizerFor } from './finetune.js';
 import { buildMask } from './mask-data.js';
 import { loadRunModel } from './model-io.js';
 import type { RunSummary } from './report/report.js';
+import { sampleAnswers, utilityComponents } from './report/eval-details.js';
 import { inRunFolder, resolveRunConfig, type RunContext, type RunOptions, type RunResult } from './run/run.js';
 import { planSteps, runCheckpoints, runTrainLoop } from './train-loop.js';
 
@@ -109,7 +110,10 @@ async function unlearnRun(ctx: RunContext): Promise<RunSummary> {
     if (result.stopped) return summary; // no checkpoint of a diverged model, nothing to evaluate
     await saveModel(model, folder.checkpoint, { tokenizer });
     log.event('checkpoint', { dir: folder.checkpoint });
-    if (config.eval.enabled) summary.metrics = (await evaluateModel(ctx, model, tokenizer)).metrics;
+    if (config.eval.enabled) {
+      const evaluated = await evaluateModel(ctx, model, tokenizer);
+      Object.assign(summary, { metrics: evaluated.metrics, utility: utilityComponents(evaluated.raw), samples: sampleAnswers(evaluated.raw) });
+    }
     return summary;
   } finally {
     if (mask) tf.dispose([...mask.values()]);
