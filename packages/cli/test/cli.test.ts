@@ -142,8 +142,12 @@ describe('unlearn CLI', () => {
     expect(html.match(/<polyline /g)).toHaveLength(2); // the two unlearning runs' loss curves
     const root = path.dirname(path.dirname(report));
     expect(JSON.parse(await readFile(path.join(root, 'tokenizer', 'tokenizer.json'), 'utf8')).model.type).toBe('WordLevel');
+    // seeds are seeds (issue 14: seed 0 used to draw a random init): a second demo prints the same numbers
+    const again = await cli('demo', '--quick', '--quiet', '--backend', 'wasm', '--out', path.join(dir, 'demo-again'));
+    const numbers = (stdout: string) => stdout.split('\n').filter((l) => /^(target|retain-only|npo \+)/.test(l)).map((l) => l.split(/\s{2,}/).filter((_, i) => i !== 2).join(' | '));
+    expect(numbers(again.stdout)).toEqual(numbers(r.stdout));
     expect(tf.memory().numTensors).toBe(before);
-  });
+  }, 120_000);
 
   it('refuses to overwrite a finished run folder', async () => {
     const out = path.join(dir, 'runs');

@@ -41,7 +41,7 @@ const tinyLlama = {
   num_key_value_heads: 1, max_position_embeddings: 96, tie_word_embeddings: true, bos_token_id: 1, eos_token_id: 2, pad_token_id: 3,
 };
 /** Flags every run here shares: generated data (3 authors, one forgotten), a fresh tiny Llama, cpu, quiet. */
-const common = () => ['--config', modelCfg, '--backend', 'cpu', '--data-dir', dataDir, '--data-forget', 'forget33', '--data-retain', 'retain67', '--quiet'];
+const common = () => ['--config', modelCfg, '--backend', 'wasm', '--data-dir', dataDir, '--data-forget', 'forget33', '--data-retain', 'retain67', '--quiet'];
 const events = async (runDir: string) => (await readFile(path.join(runDir, 'log.jsonl'), 'utf8')).trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
 const json = async (file: string) => JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
 
@@ -89,15 +89,6 @@ describe('1. seeds are seeds', () => {
     const b = await readFile(path.join(out, 'b', 'checkpoint', 'model.safetensors'));
     expect(a.equals(b)).toBe(true);
   });
-
-  it('the demo run twice prints the same table (all but the seconds column)', async () => {
-    const numbers = (stdout: string) => stdout.split('\n').filter((l) => /^(target|retain-only|npo)/.test(l)).map((l) => l.split(/\s{2,}/).filter((_, i) => i !== 2).join(' | '));
-    const one = await cli('demo', '--quick', '--quiet', '--out', path.join(dir, 'demo1'));
-    const two = await cli('demo', '--quick', '--quiet', '--out', path.join(dir, 'demo2'));
-    expect(one.code, one.stderr).toBe(0);
-    expect(numbers(one.stdout)).toHaveLength(4);
-    expect(numbers(two.stdout)).toEqual(numbers(one.stdout));
-  }, 120_000);
 });
 
 describe('2. divergence fails loudly', () => {
@@ -146,10 +137,10 @@ describe('3. checkpoint and resume', () => {
     const out = path.join(dir, 'resume');
     const args = (name: string) => [
       'unlearn', ...common(), '--out', out, '--name', name, '--objective-name', 'npo', '--optimizer-name', 'sophia', '--optimizer-lr', '1e-3',
-      '--training-steps', '40', '--training-batch-size', '2', '--training-checkpoint-every', '5', '--training-keep', '3',
+      '--training-steps', '30', '--training-batch-size', '2', '--training-checkpoint-every', '4', '--training-keep', '3',
     ];
-    const whole = await child(args('whole'));
-    expect(whole.code, whole.out).toBe(0);
+    const whole = await cli(...args('whole'));
+    expect(whole.code, whole.stderr).toBe(0);
     // kill -9 once two checkpoints are on disk (polling the folder: the kill lands anywhere, mid-write included)
     const proc = spawn(process.execPath, [bin, ...args('killed2')], { stdio: 'ignore' });
     const ck2 = path.join(out, 'killed2', 'checkpoints');
@@ -192,7 +183,7 @@ describe('3. checkpoint and resume', () => {
     expect(existsSync(path.join(run, '.lock'))).toBe(false);
     expect(readdirSync(ck2).filter((n) => n.startsWith('.'))).toEqual([]);
     const summary = await json(path.join(run, 'summary.json'));
-    expect((summary.losses as { step: number }[]).map((l) => l.step)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+    expect((summary.losses as { step: number }[]).map((l) => l.step)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
   }, 180_000);
 
   it('refuses a second writer while the first is alive; an existing run needs --resume or --overwrite', async () => {
@@ -235,7 +226,7 @@ describe('4. validation before work', () => {
       'unlearn: data.maxLength: 1000000000 is over the model\'s 96 positions (max_position_embeddings in model.create)\n',
     );
     const huge = await u('--training-batch-size', '1000000');
-    expect(huge.stderr).toMatch(/^unlearn: training\.batchSize: 1000000 × data\.maxLength 96 needs about [\d.]+ GiB per step, over the [\d.]+ GiB the cpu backend can use/);
+    expect(huge.stderr).toMatch(/^unlearn: training\.batchSize: 1000000 × data\.maxLength 96 needs about [\d.]+ GiB per step, over the 4\.0 GiB the wasm backend can use/);
     const proc = await fast(['unlearn', ...common(), '--out', '/proc/x', '--name', 'x']);
     expect(proc.stderr).toMatch(/^unlearn: \/proc\/x\/x: cannot create the run folder \(ENOENT at \/proc\/x\)/);
     expect(proc.ms).toBeLessThan(5000);
@@ -328,15 +319,15 @@ describe('4. validation before work', () => {
 
   it('config.yaml round-trips; training.steps overrides epochs (cycling); fractional epochs are honoured', async () => {
     const out = path.join(dir, 'rt');
-    const r = await cli('finetune', ...common(), '--out', out, '--name', 'a', '--training-steps', '40', '--training-batch-size', '8');
+    const r = await cli('finetune', ...common(), '--out', out, '--name', 'a', '--training-steps', '20', '--training-batch-size', '8');
     expect(r.code, r.stderr).toBe(0);
     const a = await json(path.join(out, 'a', 'summary.json'));
-    expect(a.steps).toBe(40); // 60 training rows / 8 = 8 steps per epoch: 40 steps = 5 passes
+    expect(a.steps).toBe(20); // 60 training rows / 8 = 8 steps per epoch: 20 steps = 2.5 passes
     expect(a.stepsPerEpoch).toBe(8);
     const again = await cli('finetune', '--config', path.join(out, 'a', 'config.yaml'), '--name', 'b', '--quiet');
     expect(again.code, again.stderr).toBe(0);
     const b = await json(path.join(out, 'b', 'summary.json'));
-    expect(b.steps).toBe(40);
+    expect(b.steps).toBe(20);
     expect((await readFile(path.join(out, 'b', 'checkpoint', 'model.safetensors'))).equals(await readFile(path.join(out, 'a', 'checkpoint', 'model.safetensors')))).toBe(true);
     const half = await cli('finetune', ...common(), '--out', out, '--name', 'c', '--training-epochs', '1.5', '--training-batch-size', '8');
     expect(half.code, half.stderr).toBe(0);
