@@ -129,6 +129,8 @@ describe('2. divergence fails loudly', () => {
     const r = await cli('eval', '--backend', 'cpu', '--model-path', model, '--data-dir', dataDir, '--data-forget', 'forget33', '--out', out, '--quiet');
     expect(r.code).toBe(1);
     expect(r.stderr).toBe(`unlearn: ${file}: tensor "${name}" contains NaN or Inf — a diverged or corrupt model\n`);
+    const gen = await cli('generate', '--backend', 'wasm', '--model', model, 'Hello');
+    expect(gen.stderr).toBe(`unlearn: ${file}: tensor "${name}" contains NaN or Inf — a diverged or corrupt model\n`);
   });
 });
 

@@ -17,7 +17,7 @@ export { loadRunConfig, validateRunConfig, readConfigFile, mergeConfig, formatIs
 export { loadSplits, encodeRows } from './datasets.js';
 export type { QaSplits } from './datasets.js';
 export { maskData, buildMask } from './mask-data.js';
-export { loadRunModel } from './model-io.js';
+export { loadRunModel, assertFiniteWeights } from './model-io.js';
 export type { LoadedModel } from './model-io.js';
 export { runTrainLoop } from './train-loop.js';
 export type { TrainLoopOptions, BatchSource } from './train-loop.js';

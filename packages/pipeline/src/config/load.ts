@@ -73,7 +73,12 @@ export function validateRunConfig(
   source: string | ((key: string) => string) = 'config',
 ): RunConfig {
   const result = runConfigSchema.safeParse(input);
-  if (result.success) return result.data;
+  if (result.success) {
+    // paths from flags and defaults are relative to the working directory: make them absolute, so config.yaml, logs
+    // and error messages name the real file (a config file's own relative paths were resolved against its folder)
+    resolvePaths(result.data as unknown as Record<string, unknown>, process.cwd());
+    return result.data;
+  }
   const label = typeof source === 'string' ? () => source : source;
   const lines = result.error.issues.map((i) => {
     const where = label(i.path.join('.'));
