@@ -71,9 +71,7 @@ export function checkTokenizerIds(file: string): void {
     for (const [token, id] of Object.entries(vocab as Record<string, unknown>)) {
       if (!isId(id)) fail(`${file}: model.vocab[${JSON.stringify(token)}] is ${JSON.stringify(id)}, not a non-negative integer id`);
     }
-  } else if (Array.isArray(vocab)) {
-    // Unigram: [[piece, score], …], ids are positions
-  }
+  } // (a Unigram vocab is a list of [piece, score]: its ids are positions)
   for (const [i, t] of (Array.isArray(tok?.added_tokens) ? tok.added_tokens : []).entries()) {
     if (!isId(t?.id)) fail(`${file}: added_tokens[${i}] (${JSON.stringify(t?.content)}) has id ${JSON.stringify(t?.id)}, not a non-negative integer`);
   }
