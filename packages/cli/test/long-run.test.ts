@@ -207,6 +207,7 @@ describe('3. checkpoint and resume', () => {
     const over = await cli('finetune', ...common(), '--out', out, '--name', 'r', '--training-steps', '3', '--overwrite');
     expect(over.code, over.stderr).toBe(0);
     expect((await json(path.join(out, 'r', 'summary.json'))).steps).toBe(3);
+    expect((await cli('finetune', ...common(), '--out', out, '--resume')).stderr).toBe('unlearn: --resume: needs --name, the run folder to continue (a default name is new every time)\n');
     const changed = await cli('finetune', ...common(), '--out', out, '--name', 'r', '--training-steps', '4', '--resume');
     expect(changed.stderr).toMatch(/--resume with a different config \(training\.steps: 3 → 4\)/);
   });

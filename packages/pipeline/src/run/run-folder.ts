@@ -109,6 +109,7 @@ export function runFolderDir(command: string, config: RunConfig): string {
  */
 export async function createRunFolder(command: string, config: RunConfig, options: RunFolderOptions = {}): Promise<{ folder: RunFolder; lock: RunLock; resumed: boolean }> {
   if (options.resume && options.overwrite) throw new Error('--resume and --overwrite: choose one (continue the run, or start it again)');
+  if (options.resume && !config.name) throw new Error('--resume: needs --name, the run folder to continue (a default name is new every time)');
   const dir = runFolderDir(command, config);
   ensureWritableDir(dir);
   const folder = runFolderPaths(dir);
