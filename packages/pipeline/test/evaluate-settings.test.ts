@@ -1,0 +1,95 @@
+// `evaluate` on the real stories260K Llama over two real TOFU forget10 rows, with the defaults a user gets:
+// D1 — the evaluation has its own length (min(512, positions)), so an answer longer than data.maxLength is scored
+//      whole and the ROUGE reference is the raw answer; an explicit short eval.maxLength warns naming split and count;
+// D2 — 200 greedy tokens by default (open-unlearning's max_new_tokens);
+// D7 — eval.retainModel is evaluated on the fly (cached; the shared model folder is read-only, so in the run folder):
+//      the same model as its own retain model gives forget quality 1 and privleak 0.
+import { copyFile, mkdir, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { encodeQa, loadTofuSuiteData, plainTemplate } from '@unlearn/data';
+import { loadTokenizer } from '@unlearn/models';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { evaluate, runConfigSchema, type RunEvent } from '../src/index.js';
+
+const shared = path.resolve(import.meta.dirname, '../../../../shared');
+const modelDir = path.join(shared, 'models/stories260K');
+const tofuDir = path.join(shared, 'data/tofu');
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'unlearn-eval-settings-'));
+});
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+const base = (name: string, evalConfig: Record<string, unknown>, model = modelDir) => ({
+  backend: 'wasm' as const, out: path.join(dir, 'runs'), name, model: { path: model },
+  data: { dir: tofuDir, forget: 'forget10', maxLength: 64 }, eval: { maxItems: 2, ...evalConfig },
+});
+
+describe('evaluate: evaluation settings (D1, D2, D7)', () => {
+  it('defaults: eval.maxNewTokens 200, eval.maxLength unset (min(512, positions)), project boundary, plain template', () => {
+    const c = runConfigSchema.parse({});
+    expect(c.eval).toMatchObject({ maxNewTokens: 200, batchSize: 32, template: 'plain', compat: 'project' });
+    expect(c.eval.maxLength).toBeUndefined();
+    expect(c.data.maxLength).toBe(128);
+  });
+
+  it('scores a long answer whole, with the raw answer as ROUGE reference, 200 new tokens, settings in eval.json', async () => {
+    const before = tf.memory().numTensors;
+    const events: RunEvent[] = [];
+    const r = await evaluate(base('long', { metrics: ['forget_Q_A_Prob', 'forget_Q_A_ROUGE'] }), { onEvent: (e) => void events.push(e) });
+    const ev = JSON.parse(await readFile(r.folder.eval, 'utf8'));
+    const rows = (await loadTofuSuiteData(tofuDir, { forget: 'forget10', limit: 2 })).forget;
+    const tokenizer = await loadTokenizer(modelDir);
+    const { examples } = await encodeQa(tokenizer, rows, { formatter: plainTemplate() });
+    for (const e of examples) expect(e.inputIds.length).toBeGreaterThan(64); // longer than data.maxLength: the old eval cut them
+    for (const i of [0, 1]) expect(ev.forget_Q_A_ROUGE.value_by_index[String(i)].ground_truth).toBe(rows[i].answer);
+    expect(ev.eval_settings).toMatchObject({ maxNewTokens: 200, maxLength: 512, batchSize: 32, template: 'plain', boundary: 'project', backend: 'wasm', precision: 'float32' });
+    expect(events.filter((e) => e.event === 'eval-warning')).toEqual([]); // nothing truncated at 512
+    // the greedy continuation ran past the old 32-token cap (stories260K rarely emits EOS)
+    const gen = ev.forget_Q_A_ROUGE.value_by_index['0'].generation as string;
+    expect((await tokenizer.encode(gen, { addSpecialTokens: false })).length).toBeGreaterThan(100);
+    expect(tf.memory().numTensors).toBe(before);
+  }, 120_000);
+
+  it('warns in one line naming the split and the count when eval.maxLength cuts rows', async () => {
+    const events: RunEvent[] = [];
+    await evaluate(base('short', { metrics: ['forget_Q_A_Prob'], maxLength: 100 }), { onEvent: (e) => void events.push(e) });
+    const rows = (await loadTofuSuiteData(tofuDir, { forget: 'forget10', limit: 2 })).forget;
+    const { examples } = await encodeQa(await loadTokenizer(modelDir), rows, { formatter: plainTemplate() });
+    const cut = examples.filter((e) => e.inputIds.length > 100);
+    expect(cut.length).toBeGreaterThan(0);
+    const tokens = cut.reduce((s, e) => s + e.inputIds.length - 100, 0);
+    const warnings = events.filter((e) => e.event === 'eval-warning').map((e) => (e as { message: string }).message);
+    expect(warnings).toEqual([`eval: forget answer: ${cut.length} of 2 rows cut to maxLength 100 (${tokens} tokens)`]);
+  }, 60_000);
+
+  it('eval.retainModel: forget quality and privleak without a prior eval.json, cached for the next run', async () => {
+    const before = tf.memory().numTensors;
+    const metrics = ['forget_quality', 'privleak'];
+    const retainDir = path.join(dir, 'retain-model'); // a writable copy: the cache goes into the retain model's folder
+    await mkdir(retainDir);
+    for (const f of ['config.json', 'generation_config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json']) await copyFile(path.join(modelDir, f), path.join(retainDir, f));
+    const events: RunEvent[] = [];
+    const first = await evaluate(base('with-retain', { metrics, retainModel: retainDir }), { onEvent: (e) => void events.push(e) });
+    const ev = JSON.parse(await readFile(first.folder.eval, 'utf8'));
+    expect(ev.forget_quality.agg_value).toBe(1);
+    expect(ev.privleak.agg_value).toBeCloseTo(0, 6);
+    expect(first.summary.metrics).toMatchObject({ forgetQuality: 1 });
+    const cacheRoot = path.join(retainDir, '.unlearn-eval');
+    const [key] = await readdir(cacheRoot);
+    const cached = JSON.parse(await readFile(path.join(cacheRoot, key, 'eval.json'), 'utf8'));
+    expect(Object.keys(cached.forget_truth_ratio.value_by_index)).toEqual(['0', '1']);
+    expect(cached.eval_settings.model).toBe(retainDir);
+    expect(Object.keys(cached).sort()).toEqual(['eval_settings', 'forget_Q_A_PARA_Prob', 'forget_Q_A_PERT_Prob', 'forget_truth_ratio', 'mia_min_k']);
+    const infos = (es: RunEvent[]) => es.filter((e) => e.event === 'info').map((e) => (e as { message: string }).message).join('\n');
+    expect(infos(events)).toMatch(/retain-only evaluation cached in/);
+    // the next run reads the cache instead of evaluating the retain model again
+    const again: RunEvent[] = [];
+    const second = await evaluate(base('with-retain-2', { metrics, retainModel: retainDir }), { onEvent: (e) => void again.push(e) });
+    expect(infos(again)).toMatch(/cached evaluation/);
+    expect(second.summary.metrics).toMatchObject({ forgetQuality: 1 });
+    expect(tf.memory().numTensors).toBe(before);
+  }, 120_000);
+});
