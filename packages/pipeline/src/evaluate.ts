@@ -10,12 +10,13 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { GenerativeLM, Tokenizer } from '@unlearn/core';
-import { loadTofuSuiteData, type TemplateSettings } from '@unlearn/data';
+import { loadTofuSuiteData } from '@unlearn/data';
 import {
   evaluateMetrics, parsePythonJson, readRetainLogs, RETAIN_REFERENCE_METRICS, TOFU_METRICS, type EvaluateMetricsOptions,
 } from '@unlearn/metrics';
 import { writeFileAtomic } from '@unlearn/tensors';
 import type { RunConfig, RunConfigInput } from './config/schema.js';
+import { evalTemplate } from './eval-template.js';
 import { loadRunModel } from './model-io.js';
 import type { RunSummary } from './report/report.js';
 import { inRunFolder, resolveRunConfig, type RunContext, type RunOptions, type RunResult } from './run/run.js';
@@ -55,23 +56,10 @@ export function loadEvalData(config: RunConfig) {
   });
 }
 
-/** The prompt format of eval.template (training encodes with the same one). */
-export function evalTemplate(config: RunConfig): TemplateSettings {
-  const e = config.eval;
-  return { template: e.template, boundary: e.compat, systemPrompt: e.systemPrompt, dateString: e.dateString };
-}
-
 /** evaluateMetrics' options for a run config (everything but retain logs and output). */
 export async function evalOptions(config: RunConfig, backend?: string): Promise<EvaluateMetricsOptions> {
   const e = config.eval;
   const template = evalTemplate(config);
-  if (e.template === 'chat' && e.chatTemplate) {
-    try {
-      template.chatTemplate = await readFile(e.chatTemplate, 'utf8');
-    } catch (err) {
-      throw new Error(`${e.chatTemplate}: cannot read the chat template (${(err as Error).message.split('\n')[0]})`);
-    }
-  }
   return {
     batchSize: e.batchSize, maxNewTokens: e.maxNewTokens, maxLength: e.maxLength, template,
     record: {
