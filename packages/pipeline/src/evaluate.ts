@@ -6,7 +6,7 @@
 // are evaluated on the fly with the same settings and cached as eval.json under <retainModel>/.unlearn-eval/<key>/
 // (or under the run folder when that folder is read-only), so no prior eval.json is needed.
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { GenerativeLM, Tokenizer } from '@unlearn/core';
@@ -82,7 +82,11 @@ export async function retainReference(
   if (!dir) return null;
   if (!existsSync(path.join(dir, 'config.json'))) throw new Error(`eval.retainModel ${dir}: no config.json (a Hugging Face model folder is needed)`);
   const key = createHash('sha256').update(JSON.stringify({ metrics: RETAIN_REFERENCE_METRICS, ...options, onProgress: undefined, onWarning: undefined })).digest('hex').slice(0, 16);
-  const candidates = [path.join(dir, '.unlearn-eval', key, 'eval.json'), path.join(folder.dir, 'retain-eval', key, 'eval.json')];
+  // a folder without write bits counts as read-only even for root (shared, mounted read-only model folders)
+  const writable = (statSync(dir).mode & 0o222) !== 0;
+  const candidates = [
+    ...(writable ? [path.join(dir, '.unlearn-eval', key, 'eval.json')] : []), path.join(folder.dir, 'retain-eval', key, 'eval.json'),
+  ];
   for (const file of candidates) {
     if (existsSync(file)) {
       log.info(`eval: retain-only model ${dir}: cached evaluation ${file}`);

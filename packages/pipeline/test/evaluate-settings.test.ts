@@ -4,11 +4,14 @@
 // D2 — 200 greedy tokens by default (open-unlearning's max_new_tokens);
 // D7 — eval.retainModel is evaluated on the fly (cached; the shared model folder is read-only, so in the run folder):
 //      the same model as its own retain model gives forget quality 1 and privleak 0.
+import { existsSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { encodeQa, loadTofuSuiteData, plainTemplate } from '@unlearn/data';
+import { list } from '@unlearn/core';
+import { TOFU_METRICS } from '@unlearn/metrics';
 import { loadTokenizer } from '@unlearn/models';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { evaluate, runConfigSchema, type RunEvent } from '../src/index.js';
@@ -28,6 +31,13 @@ const base = (name: string, evalConfig: Record<string, unknown>, model = modelDi
 });
 
 describe('evaluate: evaluation settings (D1, D2, D7)', () => {
+  it('every TOFU metric is registered (unlearn list), and eval.metrics names are checked against the registry', () => {
+    for (const name of TOFU_METRICS) expect(list('metric')).toContain(name);
+    const parsed = runConfigSchema.safeParse({ eval: { metrics: ['forget_Q_A_Prob', 'nope'] } });
+    expect(parsed.success).toBe(false);
+    expect(parsed.error!.issues.map((i) => [i.path.join('.'), i.message])).toEqual([['eval.metrics.1', expect.stringMatching(/^"nope" is not one of .*forget_Q_A_Prob/)]]);
+  });
+
   it('defaults: eval.maxNewTokens 200, eval.maxLength unset (min(512, positions)), project boundary, plain template', () => {
     const c = runConfigSchema.parse({});
     expect(c.eval).toMatchObject({ maxNewTokens: 200, batchSize: 32, template: 'plain', compat: 'project' });
@@ -90,6 +100,11 @@ describe('evaluate: evaluation settings (D1, D2, D7)', () => {
     const second = await evaluate(base('with-retain-2', { metrics, retainModel: retainDir }), { onEvent: (e) => void again.push(e) });
     expect(infos(again)).toMatch(/cached evaluation/);
     expect(second.summary.metrics).toMatchObject({ forgetQuality: 1 });
+    // a read-only retain folder (no write bits, as ../shared is): the cache goes into the run folder instead
+    const third = await evaluate(base('read-only-retain', { metrics: ['forget_quality'], retainModel: modelDir }));
+    const [key3] = await readdir(path.join(third.folder.dir, 'retain-eval'));
+    expect(JSON.parse(await readFile(path.join(third.folder.dir, 'retain-eval', key3, 'eval.json'), 'utf8')).eval_settings.model).toBe(modelDir);
+    expect(existsSync(path.join(modelDir, '.unlearn-eval'))).toBe(false);
     expect(tf.memory().numTensors).toBe(before);
   }, 120_000);
 });
