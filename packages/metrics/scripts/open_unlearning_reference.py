@@ -265,46 +265,51 @@ def rows(name, n):
         return [json.loads(l) for l in f if l.strip()][:n]
 
 
-forget = rows('forget10_perturbed', N_FORGET)
-ra = rows('real_authors_perturbed', N_RA)
+def main():
+    forget = rows('forget10_perturbed', N_FORGET)
+    ra = rows('real_authors_perturbed', N_RA)
 
-forget_qa = evaluate_probability([preprocess_chat_instance(r['question'], r['answer']) for r in forget])
-forget_para = evaluate_probability([preprocess_chat_instance(r['question'], r['paraphrased_answer']) for r in forget])
-flat = [(i, a) for i, r in enumerate(forget) for a in r['perturbed_answer']]
-pert_flat = evaluate_probability([preprocess_chat_instance(forget[i]['question'], a) for i, a in flat])
-forget_pert = [[s for (i, _), s in zip(flat, pert_flat) if i == k] for k in range(len(forget))]
-# truth_ratio (closer_to_1_better): wrong / correct on the mean of avg losses
-truth = []
-for c, w in zip(forget_para, forget_pert):
-    correct = np.exp(-c['avg_loss'])
-    wrong = np.exp(-np.mean([x['avg_loss'] for x in w]))
-    truth.append(float(wrong / (correct + 1e-10)))
+    forget_qa = evaluate_probability([preprocess_chat_instance(r['question'], r['answer']) for r in forget])
+    forget_para = evaluate_probability([preprocess_chat_instance(r['question'], r['paraphrased_answer']) for r in forget])
+    flat = [(i, a) for i, r in enumerate(forget) for a in r['perturbed_answer']]
+    pert_flat = evaluate_probability([preprocess_chat_instance(forget[i]['question'], a) for i, a in flat])
+    forget_pert = [[s for (i, _), s in zip(flat, pert_flat) if i == k] for k in range(len(forget))]
+    # truth_ratio (closer_to_1_better): wrong / correct on the mean of avg losses
+    truth = []
+    for c, w in zip(forget_para, forget_pert):
+        correct = np.exp(-c['avg_loss'])
+        wrong = np.exp(-np.mean([x['avg_loss'] for x in w]))
+        truth.append(float(wrong / (correct + 1e-10)))
 
-texts, margins = greedy_generate([preprocess_chat_instance(r['question'], r['answer'], predict_with_generate=True) for r in forget])
-forget_rouge = [{**rouge(t['ground_truth'], t['generation']), **t} for t in texts]
+    texts, margins = greedy_generate([preprocess_chat_instance(r['question'], r['answer'], predict_with_generate=True) for r in forget])
+    forget_rouge = [{**rouge(t['ground_truth'], t['generation']), **t} for t in texts]
 
-ra_correct = evaluate_probability([preprocess_chat_instance(r['question'], r['answer']) for r in ra])
-ra_flat = [(i, a) for i, r in enumerate(ra) for a in r['perturbed_answer']]
-ra_wrong_flat = evaluate_probability([preprocess_chat_instance(ra[i]['question'], a) for i, a in ra_flat])
-ra_norm = []
-for k, c in enumerate(ra_correct):
-    wrong = sum(s['prob'] for (i, _), s in zip(ra_flat, ra_wrong_flat) if i == k)
-    ra_norm.append(float(c['prob'] / (c['prob'] + wrong + 1e-10)))
+    ra_correct = evaluate_probability([preprocess_chat_instance(r['question'], r['answer']) for r in ra])
+    ra_flat = [(i, a) for i, r in enumerate(ra) for a in r['perturbed_answer']]
+    ra_wrong_flat = evaluate_probability([preprocess_chat_instance(ra[i]['question'], a) for i, a in ra_flat])
+    ra_norm = []
+    for k, c in enumerate(ra_correct):
+        wrong = sum(s['prob'] for (i, _), s in zip(ra_flat, ra_wrong_flat) if i == k)
+        ra_norm.append(float(c['prob'] / (c['prob'] + wrong + 1e-10)))
 
-first = preprocess_chat_instance(forget[0]['question'], forget[0]['answer'])
-out = {
-    'source': 'packages/metrics/scripts/open_unlearning_reference.py (float64 torch re-typing of open-unlearning; see its docstring)',
-    'model': 'stories260K', 'max_length': MAX_LENGTH, 'max_new_tokens': MAX_NEW_TOKENS, 'batch_size': BATCH_SIZE,
-    'first_forget_item': {'input_ids': first['input_ids'], 'labels': first['labels']},
-    'forget_Q_A_Prob': forget_qa,
-    'forget_truth_ratio': [{'score': s} for s in truth],
-    'forget_Q_A_ROUGE': forget_rouge,
-    'forget_generation_min_logit_margin': margins,
-    'ra_Q_A_Prob_normalised': [{'prob': p} for p in ra_norm],
-}
-with open(OUT, 'w') as f:
-    json.dump(out, f, indent=1)
-    f.write('\n')
-print('wrote', os.path.relpath(OUT), '| forget probs', [round(x['prob'], 6) for x in forget_qa],
-      '| truth ratios', [round(x, 6) for x in truth], '| rougeL recall', [round(x['rougeL_recall'], 4) for x in forget_rouge],
-      '| ra normalised', [round(x, 6) for x in ra_norm], '| min logit margins', [round(m, 4) for m in margins], file=sys.stderr)
+    first = preprocess_chat_instance(forget[0]['question'], forget[0]['answer'])
+    out = {
+        'source': 'packages/metrics/scripts/open_unlearning_reference.py (float64 torch re-typing of open-unlearning; see its docstring)',
+        'model': 'stories260K', 'max_length': MAX_LENGTH, 'max_new_tokens': MAX_NEW_TOKENS, 'batch_size': BATCH_SIZE,
+        'first_forget_item': {'input_ids': first['input_ids'], 'labels': first['labels']},
+        'forget_Q_A_Prob': forget_qa,
+        'forget_truth_ratio': [{'score': s} for s in truth],
+        'forget_Q_A_ROUGE': forget_rouge,
+        'forget_generation_min_logit_margin': margins,
+        'ra_Q_A_Prob_normalised': [{'prob': p} for p in ra_norm],
+    }
+    with open(OUT, 'w') as f:
+        json.dump(out, f, indent=1)
+        f.write('\n')
+    print('wrote', os.path.relpath(OUT), '| forget probs', [round(x['prob'], 6) for x in forget_qa],
+          '| truth ratios', [round(x, 6) for x in truth], '| rougeL recall', [round(x['rougeL_recall'], 4) for x in forget_rouge],
+          '| ra normalised', [round(x, 6) for x in ra_norm], '| min logit margins', [round(m, 4) for m in margins], file=sys.stderr)
+
+
+if __name__ == '__main__':
+    main()

@@ -40,3 +40,26 @@ defineMia('mia_loss', 'LOSS attack AUC, forget vs holdout', (_, s) => lossScore(
 defineMia('mia_zlib', 'ZLib attack AUC (loss / zlib length of the answer)', (_, s, text) => zlibScore(s.avgLoss, text));
 defineMia('mia_min_k', 'Min-K% attack AUC', (ctx, s) => minKScore(s.tokenLogProbs, ctx.settings.k));
 defineMia('mia_min_k_plus_plus', 'Min-K%++ attack AUC', (ctx, s) => minKPlusPlusScore(s.tokenLogProbs, s.vocabMeans!, s.vocabVariances!, ctx.settings.k));
+
+const referenceMemos = new WeakMap<Map<string, Promise<unknown>>, Map<string, Promise<unknown>>>();
+
+/** The same passes on ctx.referenceModel (their own memo). */
+export function referenceContext(ctx: EvalContext, self: string): EvalContext {
+  if (!ctx.referenceModel) throw new Error(`metric ${self}: needs a reference model (evaluateMetrics option referenceModel; eval.retainModel in a run)`);
+  let memo = referenceMemos.get(ctx.memo);
+  if (!memo) referenceMemos.set(ctx.memo, (memo = new Map()));
+  return { ...ctx, model: ctx.referenceModel, memo };
+}
+
+// open-unlearning `ReferenceAttack`: target avg loss − reference avg loss (the reference: the retain-only model)
+defineMetric({
+  name: 'mia_reference', description: "reference attack AUC (loss minus the reference model's loss)", data: ['forget', 'holdout'],
+  compute: async (ctx) => {
+    const ref = referenceContext(ctx, 'mia_reference');
+    const side = async (split: string): Promise<number[]> => {
+      const [target, reference] = await Promise.all([answerStats(ctx, split), answerStats(ref, split)]);
+      return target.map((t, i) => t.avgLoss - reference[i].avgLoss);
+    };
+    return miaResult(await side('forget'), await side('holdout'));
+  },
+});

@@ -6,7 +6,7 @@ import { collate, defaultPadTokenId, encodeQa, type EncodedExample, type QaRow }
 import { answerLogProbs, type AnswerStats } from './answer-log-probs.js';
 import type { EvalContext } from './define-metric.js';
 
-function memo<T>(ctx: EvalContext, key: string, f: () => Promise<T>): Promise<T> {
+export function memo<T>(ctx: EvalContext, key: string, f: () => Promise<T>): Promise<T> {
   let p = ctx.memo.get(key) as Promise<T> | undefined;
   if (!p) {
     p = f();
@@ -53,7 +53,11 @@ const regroup = <T>(flat: T[], groups: number[]): T[][] => {
 };
 
 async function teacherForced(ctx: EvalContext, split: string, field: string, vocabStats: boolean): Promise<AnswerStats[]> {
-  const { examples } = await encoded(ctx, split, field);
+  return exampleStats(ctx, `${split} ${field}`, (await encoded(ctx, split, field)).examples, vocabStats);
+}
+
+/** Teacher-forced statistics of any encoded examples (not memoized), batched by length, in input order. */
+export async function exampleStats(ctx: EvalContext, label: string, examples: readonly EncodedExample[], vocabStats = false): Promise<AnswerStats[]> {
   const padTokenId = defaultPadTokenId(ctx.tokenizer);
   const order = examples.map((_, i) => i).sort((a, b) => examples[a].inputIds.length - examples[b].inputIds.length);
   const stats = new Array<AnswerStats>(examples.length);
@@ -69,7 +73,7 @@ async function teacherForced(ctx: EvalContext, split: string, field: string, voc
       batch.attentionMask.dispose();
       batch.labels.dispose();
     }
-    ctx.progress(`${split} ${field}: ${Math.min(start + batchSize, order.length)}/${order.length} teacher-forced`);
+    ctx.progress(`${label}: ${Math.min(start + batchSize, order.length)}/${order.length} teacher-forced`);
   }
   return stats;
 }
@@ -87,30 +91,47 @@ export function optionStats(ctx: EvalContext, split: string, field = 'perturbed_
   });
 }
 
+/**
+ * Greedy continuations of `prompts` (token ids), batched by length: each cut at EOS, decoded without special tokens,
+ * cut at each stop string in order (open-unlearning's `stopwords`) and trimmed; with each prompt's decoded text.
+ */
+export async function greedyTexts(
+  ctx: EvalContext, label: string, prompts: readonly number[][], maxNewTokens: number, stopwords: readonly string[] = [],
+): Promise<{ input: string; generation: string }[]> {
+  const { tokenizer, model } = ctx;
+  const eos = tokenizer.eosTokenId;
+  const padTokenId = defaultPadTokenId(tokenizer);
+  const order = prompts.map((_, i) => i).sort((a, b) => prompts[a].length - prompts[b].length);
+  const generated = new Array<number[]>(prompts.length);
+  const { generationBatchSize } = ctx.settings;
+  for (let start = 0; start < order.length; start += generationBatchSize) {
+    const ids = order.slice(start, start + generationBatchSize);
+    const out = await model.generateTokens(ids.map((i) => prompts[i]), { maxNewTokens, doSample: false, padTokenId, defaultEosTokenId: eos });
+    ids.forEach((i, j) => (generated[i] = out[j]));
+    ctx.progress(`${label}: ${Math.min(start + generationBatchSize, order.length)}/${order.length} generated`);
+  }
+  return Promise.all(prompts.map(async (prompt, i) => {
+    const t = generated[i];
+    const stop = eos === null ? -1 : t.indexOf(eos);
+    let generation = await tokenizer.decode(stop >= 0 ? t.slice(0, stop) : t, { skipSpecialTokens: true });
+    for (const w of stopwords) if (w && generation.includes(w)) generation = generation.split(w)[0];
+    return { input: await tokenizer.decode(prompt, { skipSpecialTokens: true }), generation: generation.trim() };
+  }));
+}
+
 /** Greedy continuation text of each row's prompt (cut at EOS, special tokens skipped, trimmed), plus the prompt text. */
 export function generations(ctx: EvalContext, split: string): Promise<{ input: string; generation: string }[]> {
   return memo(ctx, `gen:${split}`, () => ctx.timed(`${split}_generation`, async () => {
     const { examples } = await encoded(ctx, split, 'answer');
     const prompts = examples.map((e) => e.prompt ?? e.inputIds.slice(0, e.labels.findIndex(isLabelled)));
-    const { tokenizer, model } = ctx;
-    const eos = tokenizer.eosTokenId;
-    const padTokenId = defaultPadTokenId(tokenizer);
-    const order = prompts.map((_, i) => i).sort((a, b) => prompts[a].length - prompts[b].length);
-    const generated = new Array<number[]>(prompts.length);
-    const { generationBatchSize, maxNewTokens } = ctx.settings;
-    for (let start = 0; start < order.length; start += generationBatchSize) {
-      const ids = order.slice(start, start + generationBatchSize);
-      const out = await model.generateTokens(ids.map((i) => prompts[i]), { maxNewTokens, doSample: false, padTokenId, defaultEosTokenId: eos });
-      ids.forEach((i, j) => (generated[i] = out[j]));
-      ctx.progress(`${split}: ${Math.min(start + generationBatchSize, order.length)}/${order.length} generated`);
-    }
-    return Promise.all(examples.map(async (_, i) => {
-      const t = generated[i];
-      const stop = eos === null ? -1 : t.indexOf(eos);
-      const generation = (await tokenizer.decode(stop >= 0 ? t.slice(0, stop) : t, { skipSpecialTokens: true })).trim();
-      return { input: await tokenizer.decode(prompts[i], { skipSpecialTokens: true }), generation };
-    }));
+    return greedyTexts(ctx, split, prompts, ctx.settings.maxNewTokens);
   }));
+}
+
+/** open-unlearning's ROUGE reference: decode(scored tokens) with decode(prompt) removed, stripped. */
+export async function referenceText(ctx: EvalContext, prompt: readonly number[], scored: readonly number[]): Promise<string> {
+  const input = await ctx.tokenizer.decode(prompt, { skipSpecialTokens: true });
+  return (await ctx.tokenizer.decode(scored, { skipSpecialTokens: true })).split(input).join('').trim();
 }
 
 /**
@@ -121,11 +142,7 @@ export function groundTruths(ctx: EvalContext, split: string, field: string): Pr
   return memo(ctx, `gt:${split}:${field}`, async () => {
     const { examples, groups, rows } = await encoded(ctx, split, field);
     if (ctx.settings.boundary !== 'open-unlearning') return regroup(rows.map((r) => r.answer), groups);
-    const flat = await Promise.all(examples.map(async (e) => {
-      const input = await ctx.tokenizer.decode(e.prompt!, { skipSpecialTokens: true });
-      const full = await ctx.tokenizer.decode(e.inputIds, { skipSpecialTokens: true });
-      return full.split(input).join('').trim();
-    }));
+    const flat = await Promise.all(examples.map((e) => referenceText(ctx, e.prompt!, e.inputIds)));
     return regroup(flat, groups);
   });
 }

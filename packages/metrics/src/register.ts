@@ -6,3 +6,6 @@ import './metric-rouge.js';
 import './metric-aggregates.js';
 import './metric-mia.js';
 import './metric-memorization.js';
+import './metric-mia-gradnorm.js';
+import './metric-muse.js';
+import './metric-multiple-choice.js';

@@ -13,4 +13,7 @@ export const TOFU_METRICS = [
 /** What a retain-only model must provide for forget_quality and privleak (open-unlearning's retain_logs). */
 export const RETAIN_REFERENCE_METRICS = ['forget_truth_ratio', 'mia_min_k'] as const;
 
-export const SUITES: Record<string, readonly string[]> = { tofu: TOFU_METRICS };
+/** open-unlearning's configs/eval/muse.yaml on a user's corpora (data keys: see metric-muse.ts). */
+export const MUSE_METRICS = ['forget_knowmem_ROUGE', 'retain_knowmem_ROUGE', 'forget_verbmem_ROUGE', 'muse_privleak'] as const;
+
+export const SUITES: Record<string, readonly string[]> = { tofu: TOFU_METRICS, muse: MUSE_METRICS };
