@@ -10,9 +10,10 @@ import { existsSync, statSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { GenerativeLM, Tokenizer } from '@unlearn/core';
-import { loadTofuSuiteData } from '@unlearn/data';
+import { loadTofuSuiteData, readJsonLines } from '@unlearn/data';
+import { z } from 'zod';
 import {
-  evaluateMetrics, parsePythonJson, readRetainLogs, RETAIN_REFERENCE_METRICS, TOFU_METRICS, type EvaluateMetricsOptions,
+  evaluateMetrics, parsePythonJson, readRetainLogs, resolveMetrics, RETAIN_REFERENCE_METRICS, TOFU_METRICS, type EvaluateMetricsOptions,
 } from '@unlearn/metrics';
 import { writeFileAtomic } from '@unlearn/tensors';
 import type { RunConfig, RunConfigInput } from './config/schema.js';
@@ -56,6 +57,22 @@ export function loadEvalData(config: RunConfig) {
   });
 }
 
+const TOFU_KEYS = ['forget', 'holdout', 'retain', 'realAuthors', 'worldFacts'];
+
+/**
+ * The data the metrics read: TOFU's splits (only when a metric needs one) and eval.data's JSONL files by key
+ * (rows are checked by the metrics that read them).
+ */
+export async function loadMetricData(config: RunConfig, names: readonly string[]): Promise<Record<string, unknown>> {
+  const keys = new Set(resolveMetrics(names).flatMap((m) => [...(m.metric.data ?? [])]));
+  const data: Record<string, unknown> = TOFU_KEYS.some((k) => keys.has(k)) ? { ...(await loadEvalData(config)) } : {};
+  for (const [key, file] of Object.entries(config.eval.data ?? {})) {
+    const rows = await readJsonLines(file, z.record(z.unknown()));
+    data[key] = config.eval.maxItems === undefined ? rows : rows.slice(0, config.eval.maxItems);
+  }
+  return data;
+}
+
 /** evaluateMetrics' options for a run config (everything but retain logs and output). */
 export async function evalOptions(config: RunConfig, backend?: string): Promise<EvaluateMetricsOptions> {
   const e = config.eval;
@@ -74,14 +91,14 @@ export async function evalOptions(config: RunConfig, backend?: string): Promise<
  * settings (RETAIN_REFERENCE_METRICS), cached. Null when neither is set.
  */
 export async function retainReference(
-  ctx: RunContext, data: Record<string, unknown>, options: EvaluateMetricsOptions,
+  ctx: RunContext, data: Record<string, unknown>, options: EvaluateMetricsOptions, metrics: readonly string[] = RETAIN_REFERENCE_METRICS,
 ): Promise<Record<string, unknown> | null> {
   const { config, log, folder } = ctx;
   if (config.eval.retainEval) return readRetainLogs(config.eval.retainEval);
   const dir = config.eval.retainModel;
   if (!dir) return null;
   if (!existsSync(path.join(dir, 'config.json'))) throw new Error(`eval.retainModel ${dir}: no config.json (a Hugging Face model folder is needed)`);
-  const key = createHash('sha256').update(JSON.stringify({ metrics: RETAIN_REFERENCE_METRICS, ...options, onProgress: undefined, onWarning: undefined })).digest('hex').slice(0, 16);
+  const key = createHash('sha256').update(JSON.stringify({ metrics, ...options, onProgress: undefined, onWarning: undefined })).digest('hex').slice(0, 16);
   // a folder without write bits counts as read-only even for root (shared, mounted read-only model folders)
   const writable = (statSync(dir).mode & 0o222) !== 0;
   const candidates = [
@@ -93,14 +110,14 @@ export async function retainReference(
       return parsePythonJson(await readFile(file, 'utf8')) as Record<string, unknown>;
     }
   }
-  log.info(`eval: retain-only model ${dir}: evaluating ${RETAIN_REFERENCE_METRICS.join(', ')}`);
+  log.info(`eval: retain-only model ${dir}: evaluating ${metrics.join(', ')}`);
   const hasTokenizer = existsSync(path.join(dir, 'tokenizer.json'));
   const { model, tokenizer } = await loadRunModel({
     ...config, model: { path: dir, tokenizer: hasTokenizer ? undefined : config.model.tokenizer ?? config.model.path },
   });
   let text: string;
   try {
-    const result = await evaluateMetrics(RETAIN_REFERENCE_METRICS, model, tokenizer, data, {
+    const result = await evaluateMetrics(metrics, model, tokenizer, data, {
       ...options,
       onProgress: (m) => log.event('eval-progress', { message: `retain model: ${m}` }),
       onWarning: (m) => warn(ctx, `retain model: ${m}`),
@@ -131,20 +148,36 @@ function warn(ctx: RunContext, message: string): void {
 /** Runs the configured metrics on `model` inside a run (eval.json, `eval` events); returns the headline metrics. */
 export async function evaluateModel(ctx: RunContext, model: GenerativeLM, tokenizer: Tokenizer): Promise<EvalOutcome> {
   const { config, log, folder } = ctx;
-  const data = (await loadEvalData(config)) as unknown as Record<string, unknown>;
   const t0 = Date.now();
   const options = await evalOptions(config, ctx.backend?.backend);
   const names = config.eval.metrics ?? TOFU_METRICS;
+  const data = await loadMetricData(config, names);
   const haveRetain = Boolean(config.eval.retainEval || config.eval.retainModel);
-  log.info(`eval: ${names.length} metrics, ${(data.forget as unknown[]).length} forget items${haveRetain ? '' : ' (no retain-only model: forget quality will be null)'}`);
-  const retainLogs = await retainReference(ctx, data, options);
-  const result = await evaluateMetrics(names, model, tokenizer, data, {
-    ...options,
-    retainLogs,
-    outputPath: folder.eval,
-    onProgress: (m) => log.event('eval-progress', { message: m }),
-    onWarning: (m) => warn(ctx, m),
-  });
+  const forgetItems = Array.isArray(data.forget) ? `, ${data.forget.length} forget items` : '';
+  log.info(`eval: ${names.length} metrics${forgetItems}${haveRetain ? '' : ' (no retain-only model: forget quality will be null)'}`);
+  // what the retain-only model must provide: open-unlearning's retain_logs keys for the metrics asked for
+  const resolved = new Set(resolveMetrics(names).map((m) => m.name));
+  const retainMetrics = [
+    ...(resolved.has('forget_quality') || resolved.has('privleak') ? RETAIN_REFERENCE_METRICS : []), ...(resolved.has('muse_privleak') ? ['muse_mia_min_k'] : []),
+  ];
+  const retainLogs = retainMetrics.length ? await retainReference(ctx, data, options, retainMetrics) : null;
+  // mia_reference's reference model is the retain-only model (open-unlearning: reference_model_path = retain90)
+  const reference = resolved.has('mia_reference') && config.eval.retainModel
+    ? await loadRunModel({ ...config, model: { path: config.eval.retainModel, tokenizer: existsSync(path.join(config.eval.retainModel, 'tokenizer.json')) ? undefined : config.model.tokenizer ?? config.model.path } })
+    : null;
+  let result;
+  try {
+    result = await evaluateMetrics(names, model, tokenizer, data, {
+      ...options,
+      retainLogs,
+      referenceModel: reference?.model,
+      outputPath: folder.eval,
+      onProgress: (m) => log.event('eval-progress', { message: m }),
+      onWarning: (m) => warn(ctx, m),
+    });
+  } finally {
+    reference?.model.dispose();
+  }
   const metrics: Record<string, number | null> = {};
   for (const [k, v] of Object.entries(HEADLINE)) metrics[v] = agg(result.metrics, k);
   log.event('eval', { metrics, seconds: (Date.now() - t0) / 1000, timings: result.timings, warnings: result.warnings, settings: result.settings });

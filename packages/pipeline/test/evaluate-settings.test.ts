@@ -5,7 +5,7 @@
 // D7 — eval.retainModel is evaluated on the fly (cached; the shared model folder is read-only, so in the run folder):
 //      the same model as its own retain model gives forget quality 1 and privleak 0.
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
@@ -107,4 +107,20 @@ describe('evaluate: evaluation settings (D1, D2, D7)', () => {
     expect(existsSync(path.join(modelDir, '.unlearn-eval'))).toBe(false);
     expect(tf.memory().numTensors).toBe(before);
   }, 120_000);
+
+  it('eval.data: a user JSONL for a metric (mc_accuracy) without TOFU on disk; mia_reference from eval.retainModel', async () => {
+    const file = path.join(dir, 'mc.jsonl');
+    await writeFile(file, [
+      { question: 'What did Lily find?', choices: ['a needle', 'a car'], answer: 0 },
+      { question: 'What did Tim like?', choices: ['taxes', 'his ball', 'a computer'], answer: 1 },
+    ].map((r) => JSON.stringify(r)).join('\n'));
+    const r = await evaluate({ ...base('mc', { metrics: ['mc_accuracy'], data: { multipleChoice: file } }), data: { dir: path.join(dir, 'no-tofu-here') } });
+    const ev = JSON.parse(await readFile(r.folder.eval, 'utf8'));
+    expect(Object.keys(ev.mc_accuracy.value_by_index)).toEqual(['0', '1']);
+    expect(ev.mc_accuracy.value_by_index['1'].loglik).toHaveLength(3);
+    const ref = await evaluate(base('reference', { metrics: ['mia_reference'], retainModel: modelDir }));
+    const mia = JSON.parse(await readFile(ref.folder.eval, 'utf8')).mia_reference;
+    expect(Object.values(mia.forget.value_by_index).map((v) => (v as { score: number }).score)).toEqual([0, 0]); // same model
+    expect(mia.agg_value).toBe(0.5);
+  }, 60_000);
 });

@@ -94,6 +94,7 @@ export const evalSchema = z
     chatTemplate: z.string().optional().describe('template chat: a jinja file to use instead of the tokenizer\'s chat_template'),
     systemPrompt: z.string().optional().describe('template chat: system message (default "You are a helpful assistant."; "" for none)'),
     dateString: z.string().optional().describe('template chat: the date_string variable (default "10 Apr 2025", as open-unlearning pins it)'),
+    data: z.record(z.string()).optional().describe('extra metric data, key=JSONL file: verbmem, forgetKnowmem(+Icl), retainKnowmem(+Icl), museForget, museHoldout, multipleChoice'),
     compat: z.enum(['project', 'open-unlearning']).default('project').describe("answer boundary and EOS rule: project (common-prefix mask) or open-unlearning (preprocess_chat_instance exactly)"),
   })
   .strict();
