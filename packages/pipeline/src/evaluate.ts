@@ -98,7 +98,12 @@ export async function retainReference(
   const dir = config.eval.retainModel;
   if (!dir) return null;
   if (!existsSync(path.join(dir, 'config.json'))) throw new Error(`eval.retainModel ${dir}: no config.json (a Hugging Face model folder is needed)`);
-  const key = createHash('sha256').update(JSON.stringify({ metrics, ...options, onProgress: undefined, onWarning: undefined })).digest('hex').slice(0, 16);
+  // the cache key: everything that shapes the numbers, and the weights file's size and time (a retrained folder misses)
+  const weights = path.join(dir, 'model.safetensors');
+  const stamp = existsSync(weights) ? `${statSync(weights).size}:${statSync(weights).mtimeMs}` : null;
+  const key = createHash('sha256')
+    .update(JSON.stringify({ metrics, ...options, onProgress: undefined, onWarning: undefined, extraData: config.eval.data ?? null, weights: stamp }))
+    .digest('hex').slice(0, 16);
   // a folder without write bits counts as read-only even for root (shared, mounted read-only model folders)
   const writable = (statSync(dir).mode & 0o222) !== 0;
   const candidates = [
