@@ -9,10 +9,10 @@ import { copyFile, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node
 import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { encodeQa, loadTofuSuiteData, plainTemplate } from '@unlearn/data';
+import { collate, encodeQa, loadTofuSuiteData, plainTemplate } from '@unlearn/data';
 import { list } from '@unlearn/core';
-import { TOFU_METRICS } from '@unlearn/metrics';
-import { loadTokenizer } from '@unlearn/models';
+import { answerLogProbs, TOFU_METRICS } from '@unlearn/metrics';
+import { loadModel, loadTokenizer } from '@unlearn/models';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { evaluate, runConfigSchema, type RunEvent } from '../src/index.js';
 
@@ -55,6 +55,16 @@ describe('evaluate: evaluation settings (D1, D2, D7)', () => {
     const { examples } = await encodeQa(tokenizer, rows, { formatter: plainTemplate() });
     for (const e of examples) expect(e.inputIds.length).toBeGreaterThan(64); // longer than data.maxLength: the old eval cut them
     for (const i of [0, 1]) expect(ev.forget_Q_A_ROUGE.value_by_index[String(i)].ground_truth).toBe(rows[i].answer);
+    // scored whole: the mean NLL over every answer token (+ EOS) of the uncut sequence, computed here directly
+    const model = await loadModel(modelDir, { trainable: false });
+    try {
+      const batch = collate(examples, { padTokenId: 0, paddingSide: 'right' });
+      const whole = await answerLogProbs(model, batch);
+      tf.dispose([batch.inputIds, batch.attentionMask, batch.labels]);
+      for (const i of [0, 1]) expect(ev.forget_Q_A_Prob.value_by_index[String(i)].avg_loss).toBeCloseTo(whole[i].avgLoss, 5);
+    } finally {
+      model.dispose();
+    }
     expect(ev.eval_settings).toMatchObject({ maxNewTokens: 200, maxLength: 512, batchSize: 32, template: 'plain', boundary: 'project', backend: 'wasm', precision: 'float32' });
     expect(events.filter((e) => e.event === 'eval-warning')).toEqual([]); // nothing truncated at 512
     // the greedy continuation ran past the old 32-token cap (stories260K rarely emits EOS)
