@@ -133,4 +133,17 @@ describe('evaluate: evaluation settings (D1, D2, D7)', () => {
     expect(Object.values(mia.forget.value_by_index).map((v) => (v as { score: number }).score)).toEqual([0, 0]); // same model
     expect(mia.agg_value).toBe(0.5);
   }, 60_000);
+
+  it("eval.compat 'open-unlearning' gives open-unlearning's per-item numbers (the Python re-typing's goldens)", async () => {
+    const golden = JSON.parse(await readFile(path.resolve(import.meta.dirname, '../../metrics/test/fixtures/open-unlearning-reference.json'), 'utf8'));
+    const r = await evaluate(base('compat', {
+      metrics: ['forget_Q_A_Prob', 'forget_truth_ratio', 'ra_Q_A_Prob_normalised'], compat: 'open-unlearning', maxItems: golden.forget_Q_A_Prob.length,
+    }));
+    const ev = JSON.parse(await readFile(r.folder.eval, 'utf8'));
+    const rel = (a: number, b: number) => Math.abs(a - b) / Math.abs(b);
+    golden.forget_Q_A_Prob.forEach((g: { prob: number }, i: number) => expect(rel(ev.forget_Q_A_Prob.value_by_index[i].prob, g.prob)).toBeLessThan(1e-4));
+    golden.forget_truth_ratio.forEach((g: { score: number }, i: number) => expect(rel(ev.forget_truth_ratio.value_by_index[i].score, g.score)).toBeLessThan(1e-4));
+    golden.ra_Q_A_Prob_normalised.forEach((g: { prob: number }, i: number) => expect(rel(ev.ra_Q_A_Prob_normalised.value_by_index[i].prob, g.prob)).toBeLessThan(1e-4));
+    expect(ev.eval_settings).toMatchObject({ boundary: 'open-unlearning', template: 'plain' });
+  }, 60_000);
 });
