@@ -40,6 +40,13 @@ export function encoded(ctx: EvalContext, split: string, field: string): Promise
     const { examples, report } = await encodeQa(ctx.tokenizer, rows, {
       formatter: ctx.formatter, maxLength: ctx.settings.maxLength, source: `${split} ${field}`, boundary: ctx.settings.boundary,
     });
+    // open-unlearning's attention mask is input_ids != pad with pad = EOS (tokenizers without a pad token), which also
+    // hides EOS tokens inside a sequence (Llama-3 chat's <|eot_id|>; its issue #128): not reproduced, so say so
+    const eos = ctx.tokenizer.eosTokenId;
+    if (ctx.settings.boundary === 'open-unlearning' && ctx.tokenizer.padTokenId === null && eos !== null) {
+      const inner = examples.filter((e) => e.inputIds.slice(0, -1).includes(eos)).length;
+      if (inner) ctx.warn(`eval: ${split} ${field}: ${inner} of ${rows.length} rows hold EOS inside the sequence; open-unlearning masks those positions (pad = EOS), this evaluation does not`);
+    }
     if (report.truncatedRows.length) {
       ctx.warn(`eval: ${split} ${field}: ${report.truncatedRows.length} of ${rows.length} rows cut to maxLength ${ctx.settings.maxLength} (${report.tokensCut} tokens)`);
     }

@@ -2,7 +2,8 @@
 // data and names checked before anything runs, cycles refused. Uses a stub model and tokenizer nothing touches.
 import { get, list, unregister, type GenerativeLM, type Tokenizer } from '@unlearn/core';
 import { afterAll, describe, expect, it } from 'vitest';
-import { defineMetric, dependency, evaluateMetrics, resolveMetrics, TOFU_METRICS } from '../src/index.js';
+import { templateFormatter } from '@unlearn/data';
+import { defineMetric, dependency, encoded, evaluateMetrics, resolveMetrics, TOFU_METRICS, type EvalContext } from '../src/index.js';
 
 const model = { config: { max_position_embeddings: 64 } } as unknown as GenerativeLM;
 const tokenizer = { specialTokens: {} } as unknown as Tokenizer;
@@ -44,5 +45,23 @@ describe('evaluateMetrics', () => {
       'metric forget_Q_A_PARA_Prob: needs data.forget (rows), which is empty');
     await expect(evaluateMetrics(['privleak'], model, tokenizer, { forget: [{}] })).rejects.toThrow(
       'metric mia_min_k: needs data.holdout (rows), which is missing');
+  });
+
+  it("warns when open-unlearning's pad = EOS mask would hide EOS tokens inside a sequence (Llama-3 chat)", async () => {
+    // characters → code + 3, <s> = 1, </s> = 2, no pad token (open-unlearning then pads with EOS)
+    const enc = async (t: string) => t.split(/(<\/s>)/).flatMap((p) => (p === '</s>' ? [2] : [...p].map((c) => c.charCodeAt(0) + 3)));
+    const tok = {
+      bosTokenId: 1, eosTokenId: 2, padTokenId: null, vocabSize: 131, specialTokens: { bos_token: '<s>', eos_token: '</s>' },
+      encode: enc, encodeBatch: (ts: readonly string[]) => Promise.all(ts.map(enc)), decode: async () => '',
+    } as unknown as Tokenizer;
+    const formatter = templateFormatter(tok, { template: 'chat', boundary: 'open-unlearning', systemPrompt: '', chatTemplate: "{% for m in messages %}{{ m['content'] }}</s>{% endfor %}" });
+    const warnings: string[] = [];
+    const ctx = {
+      tokenizer: tok, formatter, data: { forget: [{ question: 'Q', answer: 'A' }, { question: 'R', answer: 'B' }] }, memo: new Map(),
+      settings: { boundary: 'open-unlearning', maxLength: 100 }, warn: (m: string) => warnings.push(m),
+    } as unknown as EvalContext;
+    const { examples } = await encoded(ctx, 'forget', 'answer');
+    expect(examples[0].inputIds).toEqual([84, 2, 68, 2]); // Q</s>A</s>: the user turn's EOS is inside the sequence
+    expect(warnings).toEqual(['eval: forget answer: 2 of 2 rows hold EOS inside the sequence; open-unlearning masks those positions (pad = EOS), this evaluation does not']);
   });
 });
