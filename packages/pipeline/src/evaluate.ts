@@ -13,7 +13,7 @@ import type { GenerativeLM, Tokenizer } from '@unlearn/core';
 import { loadTofuSuiteData, readJsonLines } from '@unlearn/data';
 import { z } from 'zod';
 import {
-  evaluateMetrics, parsePythonJson, readRetainLogs, resolveMetrics, RETAIN_REFERENCE_METRICS, TOFU_METRICS, type EvaluateMetricsOptions,
+  evaluateMetrics, parsePythonJson, readRetainLogs, resolveMetrics, RETAIN_REFERENCE_METRICS, SUITES, type EvaluateMetricsOptions,
 } from '@unlearn/metrics';
 import { writeFileAtomic } from '@unlearn/tensors';
 import type { RunConfig, RunConfigInput } from './config/schema.js';
@@ -155,7 +155,7 @@ export async function evaluateModel(ctx: RunContext, model: GenerativeLM, tokeni
   const { config, log, folder } = ctx;
   const t0 = Date.now();
   const options = await evalOptions(config, ctx.backend?.backend);
-  const names = config.eval.metrics ?? TOFU_METRICS;
+  const names = (config.eval.metrics ?? ['tofu']).flatMap((n) => SUITES[n] ?? [n]);
   const data = await loadMetricData(config, names);
   const haveRetain = Boolean(config.eval.retainEval || config.eval.retainModel);
   const forgetItems = Array.isArray(data.forget) ? `, ${data.forget.length} forget items` : '';

@@ -89,7 +89,7 @@ export const evalSchema = z
     maxNewTokens: z.number().int().positive().default(200).describe("greedy answer tokens for ROUGE (open-unlearning: 200; the slowest part of evaluation)"),
     maxLength: z.number().int().min(2).optional().describe("tokens per evaluated sequence (default: min(512, the model's max_position_embeddings); separate from data.maxLength)"),
     batchSize: z.number().int().positive().default(32).describe('rows per teacher-forced forward and per batched generation (open-unlearning: 32)'),
-    metrics: z.array(registryName('metric')).optional().describe('evaluate only these registered metrics (and what they depend on); default: the TOFU suite'),
+    metrics: z.array(z.union([z.enum(['tofu', 'muse']), registryName('metric')])).optional().describe('evaluate these registered metrics or suites (tofu, muse) and what they depend on; default: tofu'),
     template: z.enum(['plain', 'llama2-inst', 'chat']).default('plain').describe('prompt format, also used by finetune/unlearn: plain "Question: q\nAnswer: a", llama2-inst "[INST] q [/INST]a", chat (the jinja chat template)'),
     chatTemplate: z.string().optional().describe('template chat: a jinja file to use instead of the tokenizer\'s chat_template'),
     systemPrompt: z.string().optional().describe('template chat: system message (default "You are a helpful assistant."; "" for none)'),
