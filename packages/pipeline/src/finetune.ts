@@ -7,6 +7,7 @@ import { defaultPadTokenId, planTokenBatches } from '@unlearn/data';
 import { saveModel } from '@unlearn/models';
 import type { RunConfig, RunConfigInput } from './config/schema.js';
 import { encodeRows, loadSplits } from './datasets.js';
+import { evalTemplate } from './eval-template.js';
 import { evaluateModel } from './evaluate.js';
 import { loadRunModel } from './model-io.js';
 import type { RunSummary } from './report/report.js';
@@ -38,7 +39,7 @@ async function finetuneRun(ctx: RunContext): Promise<RunSummary> {
   try {
     const splits = await loadSplits(config.data, { train: true });
     const maxLength = config.data.maxLength!; // filled by preflight
-    const examples = await encodeRows(tokenizer, splits.train, maxLength, path.join(config.data.dir, `${config.data.train}.json`));
+    const examples = await encodeRows(tokenizer, splits.train, maxLength, path.join(config.data.dir, `${config.data.train}.json`), evalTemplate(config));
     const batching = { batchSize: config.training.batchSize, seed: config.training.seed, shuffle: true, padTokenId: defaultPadTokenId(tokenizer) };
     const perEpoch = planTokenBatches(examples, { ...batching, epochs: 1 }).indices.length;
     const { steps, passes } = planSteps(config.training, perEpoch);

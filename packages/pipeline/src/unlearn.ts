@@ -9,6 +9,7 @@ import { exampleSetCurvature } from '@unlearn/optim';
 import { saveModel } from '@unlearn/models';
 import type { RunConfigInput } from './config/schema.js';
 import { encodeRows, loadSplits } from './datasets.js';
+import { evalTemplate } from './eval-template.js';
 import { evaluateModel } from './evaluate.js';
 import { optimizerFor } from './finetune.js';
 import { buildMask } from './mask-data.js';
@@ -51,13 +52,13 @@ async function unlearnRun(ctx: RunContext): Promise<RunSummary> {
     const splits = await loadSplits(config.data);
     const maxLength = config.data.maxLength!; // filled by preflight
     const split = (name: string) => path.join(config.data.dir, `${name}.json`);
-    const forget = await encodeRows(tokenizer, splits.forget, maxLength, split(config.data.forget));
+    const forget = await encodeRows(tokenizer, splits.forget, maxLength, split(config.data.forget), evalTemplate(config));
     const needs = optimizer.needs ?? {};
-    const retain = objective.needs.retain || config.mask || needs.retainSet ? await encodeRows(tokenizer, splits.retain, maxLength, split(config.data.retain)) : undefined;
+    const retain = objective.needs.retain || config.mask || needs.retainSet ? await encodeRows(tokenizer, splits.retain, maxLength, split(config.data.retain), evalTemplate(config)) : undefined;
     let alternate;
     if (objective.needs.alternate) {
       const refusals = await loadIdkAnswers(path.join(config.data.dir, 'idontknow.jsonl'));
-      alternate = await encodeRows(tokenizer, idkAlternates(splits.forget, refusals, config.training.seed), maxLength, path.join(config.data.dir, 'idontknow.jsonl'));
+      alternate = await encodeRows(tokenizer, idkAlternates(splits.forget, refusals, config.training.seed), maxLength, path.join(config.data.dir, 'idontknow.jsonl'), evalTemplate(config));
     }
     const padTokenId = defaultPadTokenId(tokenizer);
     const batching = {

@@ -13,6 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { get } from '@unlearn/core';
 import { firstAuthors } from '@unlearn/data';
+import { parsePythonJson } from '@unlearn/metrics';
 import type { RunConfig } from '../config/schema.js';
 
 export type PreflightCommand = 'finetune' | 'unlearn' | 'eval';
@@ -30,7 +31,7 @@ const fail = (message: string): never => {
   throw new Error(message);
 };
 
-function readJson(file: string, what: string): unknown {
+function readJson(file: string, what: string, parse: (text: string) => unknown = JSON.parse): unknown {
   if (!existsSync(file)) fail(`${file}: not found (${what})`);
   let text: string;
   try {
@@ -39,7 +40,7 @@ function readJson(file: string, what: string): unknown {
     return fail((e as Error).message);
   }
   try {
-    return JSON.parse(text) as unknown;
+    return parse(text);
   } catch (e) {
     return fail(`${file}: not valid JSON (${(e as Error).message})`);
   }
@@ -121,12 +122,13 @@ function trainingSplits(command: PreflightCommand, config: RunConfig, objectiveN
     return [...main, ...d.extraTrain, ...(subset ? [d.forget, d.retain] : [])];
   }
   if (command === 'unlearn') return [d.forget, d.retain, ...(objectiveNeedsAlternate ? ['idontknow.jsonl'] : [])];
-  return [d.forget];
+  return []; // eval: what the evaluation reads (below)
 }
 
 /** A retain-only eval.json must describe this run's forget split: same number of items, same answers in order. */
 export function checkRetainEval(file: string, forgetRows: readonly { answer?: unknown }[]): void {
-  const evalJson = readJson(file, 'eval.retainEval, the retain-only model\'s eval.json') as Record<string, { value_by_index?: Record<string, Record<string, unknown>> }>;
+  // Python's json (open-unlearning's TOFU_EVAL.json) writes bare NaN / Infinity
+  const evalJson = readJson(file, 'eval.retainEval, the retain-only model\'s eval.json', parsePythonJson) as Record<string, { value_by_index?: Record<string, Record<string, unknown>> }>;
   const ratios = evalJson?.forget_truth_ratio?.value_by_index;
   if (!ratios || typeof ratios !== 'object') fail(`${file}: not a TOFU evaluation (no forget_truth_ratio.value_by_index) — eval.retainEval must be a retain-only model's eval.json`);
   const n = Object.keys(ratios!).length;
@@ -186,9 +188,11 @@ export function preflight(command: PreflightCommand, config: RunConfig, backend:
 
   // data
   const dir = config.data.dir;
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) fail(`${dir}: data.dir is not a folder`);
   const files = new Set(trainingSplits(command, config, needsAlternate).map((s) => path.join(dir, s.endsWith('.jsonl') ? s : `${s}.json`)));
-  if (config.eval.enabled) for (const s of [config.data.forget, `${config.data.forget}_perturbed`]) files.add(path.join(dir, `${s}.json`));
+  // the TOFU suite (the default evaluation) reads the forget split; other metrics read eval.data's files
+  const tofu = config.eval.enabled && (!config.eval.metrics || config.eval.metrics.includes('tofu'));
+  if (tofu) files.add(path.join(dir, `${config.data.forget}.json`));
+  if (files.size && (!existsSync(dir) || !statSync(dir).isDirectory())) fail(`${dir}: data.dir is not a folder`);
   for (const f of files) {
     if (!existsSync(f)) fail(`${f}: not found (a split this run reads; data.dir is ${dir})`);
     readUtf8(f);
@@ -198,7 +202,7 @@ export function preflight(command: PreflightCommand, config: RunConfig, backend:
   if (config.eval.enabled && config.eval.retainModel && !existsSync(path.join(config.eval.retainModel, 'config.json'))) {
     fail(`${config.eval.retainModel}: eval.retainModel is not a model folder (no config.json)`);
   }
-  if (config.eval.enabled && config.eval.retainEval) {
+  if (tofu && config.eval.retainEval) {
     const forgetFile = path.join(dir, `${config.data.forget}.json`);
     const rows = readUtf8(forgetFile).split('\n').filter((l) => l.trim()).map((l, i) => {
       try {
