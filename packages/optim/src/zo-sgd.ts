@@ -1,6 +1,7 @@
 // ZO-SGD / MeZO (Malladi et al. 2023): θ ← θ − η·(1/q) Σ pᵢ zᵢ, each zᵢ regenerated from its seed while updating,
 // so the step holds no gradient-sized tensor beyond one direction at a time. No gradient tape is opened
-// (`usesGradients: false`); memory is inference memory plus one extra parameter buffer during the perturbation.
+// (`usesGradients: false`); θ is perturbed in place (MeZO's +μz, −2μz, +μz), so memory is inference memory plus one
+// parameter-sized scratch.
 import * as tf from '@tensorflow/tfjs-core';
 import type { Optimizer, ParamMap, StepContext, StepStats, TensorMap } from '@unlearn/core';
 import { z } from 'zod';
