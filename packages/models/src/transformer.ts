@@ -194,6 +194,8 @@ export abstract class TransformerLM implements GenerativeLM {
    * being kept from the forward (tf.customGrad per layer), so a step holds one layer's activations at a time.
    */
   gradientCheckpointing = false;
+  /** On a view: dispose the base model too when this one is disposed (the view owns it). */
+  disposeBase = false;
   private disposed = false;
 
   protected constructor(config: ModelConfig, params: ParamMap) {
@@ -317,8 +319,10 @@ export abstract class TransformerLM implements GenerativeLM {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    if (this.base) this.adapter?.dispose();
-    else for (const v of this.params.values()) v.dispose();
+    if (this.base) {
+      this.adapter?.dispose();
+      if (this.disposeBase) this.base.dispose();
+    } else for (const v of this.params.values()) v.dispose();
     this.disposeConstants();
   }
 
