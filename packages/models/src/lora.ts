@@ -89,6 +89,10 @@ export class LoraAdapter implements LinearAdapter {
     }
   }
 
+  get stochastic(): boolean {
+    return this.training && this.settings.dropout > 0;
+  }
+
   /** Module paths that carry an adapter. */
   get targetModules(): string[] {
     return [...this.modules.keys()];

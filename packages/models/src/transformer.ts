@@ -176,6 +176,8 @@ export interface LinearAdapter {
   delta(module: string, x: Tensor2D): Tensor2D | null;
   /** The adapter's own variables (owned by the adapter; listed in the adapted model's params). */
   readonly params: ParamMap;
+  /** True while the delta is random (dropout in training): a recomputed layer would not see the same draw. */
+  readonly stochastic?: boolean;
   dispose(): void;
 }
 
@@ -231,6 +233,7 @@ export abstract class TransformerLM implements GenerativeLM {
    */
   protected layer<C extends Tensor[]>(x: Tensor2D, weights: tf.Variable[], consts: C, f: (x: Tensor2D, consts: C) => Tensor2D): Tensor2D {
     if (!this.gradientCheckpointing) return f(x, consts);
+    if (this.adapter?.stochastic) throw new Error(`${this.family}: gradientCheckpointing recomputes each layer, so it cannot be combined with adapter dropout while training (set dropout 0)`);
     return checkpointed(x, weights, consts, f);
   }
 
