@@ -151,6 +151,11 @@ async function child(req) {
         a.n++;
       }
       out.profile = Object.entries(agg).sort((a, b) => b[1].ms - a[1].ms).slice(0, 12).map(([name, a]) => ({ name, ms: +a.ms.toFixed(1), n: a.n }));
+      // is dW computed for frozen weights? count matmul kernels whose output has a frozen 2-D weight's shape
+      const frozenShapes = new Set([...base.params.values()].filter((v) => !v.trainable && v.rank === 2).map((v) => v.shape.join('x')));
+      const mm = prof.kernels.filter((k) => k.name === 'BatchMatMul' || k.name === '_FusedMatMul' || k.name === 'MatMul');
+      out.frozenWeightShapedMatmuls = mm.filter((k) => frozenShapes.has((k.outputShapes?.[0] ?? []).slice(-2).join('x'))).length;
+      out.matmulKernels = mm.length;
     }
   }
   if (req.scenario !== 'norms') {
@@ -301,7 +306,10 @@ function markdown({ meta, rows }) {
   const profiled = rows.filter((r) => r.profile);
   if (profiled.length) {
     lines.push('', '## Where forward+backward goes (tf.profile kernel ms, one step, first thread count)', '');
-    for (const r of profiled) lines.push(`- ${r.model} ${r.scenario}: ${r.profile.map((k) => `${k.name} ${k.ms} ms ×${k.n}`).join(', ')}`);
+    for (const r of profiled) {
+      const dw = r.frozenWeightShapedMatmuls === undefined ? '' : ` — matmuls with a frozen weight's output shape (dW of a frozen weight): ${r.frozenWeightShapedMatmuls} of ${r.matmulKernels}`;
+      lines.push(`- ${r.model} ${r.scenario}: ${r.profile.map((k) => `${k.name} ${k.ms} ms ×${k.n}`).join(', ')}${dw}`);
+    }
   }
   lines.push('', 'Scenarios: `load` = loadModel only; `full` = all weights trained (AdamW); `lora` = adapters only; `lora-ckpt` = LoRA with per-layer gradient checkpointing; `norms` = only the RMSNorm gains trainable (backward/forward ratio only); `zo` = zo-sgd (MeZO, in place; no backward); `torch-*` = PyTorch on the same shapes (random init, no folder).', '');
   return `${lines.join('\n')}\n`;
