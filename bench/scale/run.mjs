@@ -9,7 +9,8 @@
 // Every measurement runs in its own process (peak RSS = that process's VmHWM / ru_maxrss). A scenario whose estimated
 // memory exceeds MemAvailable is reported as skipped, not run.
 // Usage (after `pnpm build`): node bench/scale/run.mjs   (or `pnpm bench:scale`)
-// Env: MODELS (llama110M,llama1B), THREADS ("1,2"), STEPS (timed steps, default 2; 1 warm-up step first),
+// Env: MODELS (llama110M,llama1B), THREADS ("1,2"), STEPS (timed steps, default 2; 1 warm-up step first), SCENARIOS
+//      (a subset of load,full,torch-full,lora,torch-lora,lora-ckpt,norms,zo), LABEL=x writes results-x.json/.md,
 //      DIR (where the HF folders are written, default /tmp/unlearn-bench-scale), PROFILE=0 skips the kernel profile.
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -171,6 +172,8 @@ async function child(req) {
     out.tokensPerSecond = (B * T) / out.stepSeconds;
   }
   out.peakRss = status('VmHWM');
+  // the native backend keeps up to 1 GiB of released arrays for reuse (backend-native/src/buffer_pool.ts): part of the RSS
+  out.nativePoolBytes = tf.backend().pool?.pooledBytes;
   tf.dispose([ids, tokenBatch.attentionMask, tokenBatch.labels]);
   if (model !== base) model.dispose();
   base.dispose();
@@ -257,7 +260,8 @@ async function main() {
     const plan = [['load', 1]];
     for (const th of threads) plan.push(['full', th], ['torch-full', th], ['lora', th], ['torch-lora', th]);
     plan.push(['lora-ckpt', threads[0]], ['norms', threads[0]], ['zo', threads[0]]);
-    for (const [scenario, th] of plan) {
+    const only = env.SCENARIOS ? new Set(env.SCENARIOS.split(',')) : null;
+    for (const [scenario, th] of plan.filter(([sc]) => !only || only.has(sc))) {
       const need = estimate(spec.config, scenario);
       const avail = memAvailable();
       if (need > avail * 0.9) {
@@ -300,7 +304,8 @@ function markdown({ meta, rows }) {
     '|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const r of rows) {
-    const note = r.skipped ? `skipped: ${r.skipped}` : r.error ? `error: ${r.error}` : '';
+    const pool = Number.isFinite(r.nativePoolBytes) && r.nativePoolBytes > 0 ? `native buffer pool ${g(r.nativePoolBytes)} GiB at the end` : '';
+    const note = r.skipped ? `skipped: ${r.skipped}` : r.error ? `error: ${r.error}` : pool;
     lines.push(`| ${r.model} | ${r.scenario} | ${r.threads} | ${M(r.trainableParams)} | ${s(r.loadSeconds)} | ${s(r.stepSeconds)} | ${s(r.tokensPerSecond, 1)} | ${s(r.forwardSeconds)} | ${s(r.fwdbwdSeconds)} | ${s(r.backwardOverForward)} | ${g(r.peakRss)} | ${note} |`);
   }
   const profiled = rows.filter((r) => r.profile);

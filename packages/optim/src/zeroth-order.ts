@@ -51,6 +51,7 @@ export interface Projections {
   /** Mean of (ℓ₊ + ℓ₋)/2 over the queries: the loss estimate at θ. */
   loss: number;
 }
+// With `restore = false` θ is returned at θ₀ − μ·z(last seed): the caller adds μ·z(last seed) back as part of its update.
 
 /** θ ← θ + scale·z(querySeed) in place, one parameter at a time (the old buffer is freed as the new one is written). */
 export function shiftAlong(params: ParamMap, live: Map<string, Tensor | undefined>, querySeed: number, scale: number): void {
@@ -61,7 +62,9 @@ export function shiftAlong(params: ParamMap, live: Map<string, Tensor | undefine
 }
 
 /** Evaluates the q two-point projections at the current θ (2q forward passes, one download), perturbing θ in place. */
-export async function projections(params: ParamMap, live: Map<string, Tensor | undefined>, probe: CurvatureProbe, queries: number, mu: number, seed: number): Promise<Projections> {
+export async function projections(
+  params: ParamMap, live: Map<string, Tensor | undefined>, probe: CurvatureProbe, queries: number, mu: number, seed: number, restore = true,
+): Promise<Projections> {
   const seeds: number[] = [];
   const losses: Scalar[] = []; // ℓ₊, ℓ₋ of each query, in order
   let packed: Tensor;
@@ -76,11 +79,13 @@ export async function projections(params: ParamMap, live: Map<string, Tensor | u
       shiftAlong(params, live, current, -2 * mu);
       offset = -1;
       losses.push(probe.loss());
+      seeds.push(current);
+      if (!restore && i === queries - 1) break; // the caller folds the last +μz into its update (one z pass fewer)
       shiftAlong(params, live, current, mu);
       offset = 0;
-      seeds.push(current);
     }
     packed = tf.stack(losses);
+    offset = 0;
   } finally {
     if (offset !== 0) shiftAlong(params, live, current, -offset * mu); // a failed forward leaves θ where it was
     tf.dispose(losses);
