@@ -187,7 +187,7 @@ export abstract class TransformerLM implements GenerativeLM {
   readonly params: ParamMap;
   /** generation_config.json as loaded (eos_token_id, do_sample, …), written back by saveModel. */
   generationConfig?: Record<string, unknown>;
-  /** Low-rank (or other) additions to linear layers; set on views made by `withAdapter`. */
+  /** Low-rank (or other) additions to linear layers; set on views made by `view(adapter)` (./lora.ts: applyLora, loadLora). */
   adapter: LinearAdapter | null = null;
   /** The model this one is a view of (shares its weight variables); null for a model that owns its weights. */
   base: TransformerLM | null = null;
