@@ -320,7 +320,13 @@ function markdown({ meta, rows }) {
   return `${lines.join('\n')}\n`;
 }
 
-if (process.argv[2] === '--child') {
+if (process.argv[2] === '--render') {
+  // re-render results.md from a results JSON (e.g. after changing the table): node run.mjs --render results.json
+  const file = path.resolve(process.argv[3] ?? path.join(here, 'results.json'));
+  const md = markdown(JSON.parse(readFileSync(file, 'utf8')));
+  (await import('node:fs')).writeFileSync(file.replace(/\.json$/, '.md'), md);
+  process.stdout.write(md);
+} else if (process.argv[2] === '--child') {
   child(JSON.parse(process.argv[3])).then((r) => {
     process.stdout.write(`${JSON.stringify(r)}\n`);
     process.exit(0);
