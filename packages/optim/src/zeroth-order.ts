@@ -111,6 +111,16 @@ export function gradientOf(p: Tensor, j: number, mask: Tensor | undefined, pr: P
   return tf.tidy(() => addAll(pr.seeds.map((s, i) => tf.mul(direction(p.shape, s, j, mask), pr.projected[i] / pr.seeds.length))));
 }
 
+/**
+ * For a parameter left at θ₀ − μ·z_q by `projections(…, restore = false)`: θ₀ and ĝ = (1/q) Σ pᵢ zᵢ from ONE draw of each
+ * zᵢ (the restore and the estimate share z_q). Call inside tf.tidy.
+ */
+export function restoredAndGradient(p: Tensor, j: number, mask: Tensor | undefined, pr: Projections, mu: number): { theta: Tensor; g: Tensor } {
+  const zs = pr.seeds.map((s) => direction(p.shape, s, j, mask));
+  const g = addAll(zs.map((z, i) => tf.mul(z, pr.projected[i] / pr.seeds.length)));
+  return { theta: tf.add(p, tf.mul(zs[zs.length - 1], mu)), g };
+}
+
 /** ĝ = (1/q) Σ pᵢ zᵢ for every perturbable parameter (directions regenerated from their seeds). The caller disposes it. */
 export function gradientFromProjections(params: ParamMap, live: Map<string, Tensor | undefined>, pr: Projections): TensorMap {
   const out: TensorMap = new Map();

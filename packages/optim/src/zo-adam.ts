@@ -6,7 +6,7 @@ import type { Optimizer, ParamMap, StepContext, StepStats, TensorMap } from '@un
 import { z } from 'zod';
 import { betas, lr, nonnegative, parseOptions, positive, stepSeed } from './options.js';
 import { keepFrozen, ParamState } from './param-state.js';
-import { gradientOf, perturbable, projections, zerothOrderOptions } from './zeroth-order.js';
+import { perturbable, projections, restoredAndGradient, zerothOrderOptions } from './zeroth-order.js';
 
 export const zoAdamOptions = z
   .object({ lr: lr.default(1e-4), betas: betas.default([0.9, 0.999]), eps: positive.default(1e-8), weightDecay: nonnegative.default(0), ...zerothOrderOptions })
@@ -26,23 +26,23 @@ export function zoAdam(options: ZoAdamOptions = {}): Optimizer {
       const eta = ctx.lr ?? o.lr;
       const t = state.counter('step') + 1;
       const live = perturbable('zoAdam', params, ctx.mask);
-      const pr = await projections(params, live, ctx.probe, o.queries, o.mu, stepSeed(ctx.seed, t - 1));
+      const pr = await projections(params, live, ctx.probe, o.queries, o.mu, stepSeed(ctx.seed, t - 1), false); // θ at θ₀ − μz_q
       const bc1 = 1 - b1 ** t;
       const sqrtBc2 = Math.sqrt(1 - b2 ** t);
       // ĝ is formed one parameter at a time (z regenerated from the seeds): no gradient-sized map of the whole model
       [...live].forEach(([name, m], j) => {
         const p = params.get(name)!;
         tf.tidy(() => {
-          const g = gradientOf(p, j, m, pr);
+          const { theta, g } = restoredAndGradient(p, j, m, pr, o.mu);
           const m0 = state.get(name, 'exp_avg') ?? tf.zerosLike(p);
           const v0 = state.get(name, 'exp_avg_sq') ?? tf.zerosLike(p);
           const m1 = tf.add(tf.mul(m0, b1), tf.mul(g, 1 - b1));
           const v1 = tf.add(tf.mul(v0, b2), tf.mul(tf.square(g), 1 - b2));
-          const decayed = o.weightDecay && p.rank >= 2 ? tf.mul(p, 1 - eta * o.weightDecay) : p;
+          const decayed = o.weightDecay && p.rank >= 2 ? tf.mul(theta, 1 - eta * o.weightDecay) : theta;
           const next = tf.sub(decayed, tf.mul(tf.div(m1, tf.add(tf.div(tf.sqrt(v1), sqrtBc2), o.eps)), eta / bc1));
           state.set(name, 'exp_avg', keepFrozen(m, m1, m0));
           state.set(name, 'exp_avg_sq', keepFrozen(m, v1, v0));
-          p.assign(keepFrozen(m, next, p));
+          p.assign(keepFrozen(m, next, theta));
         });
       });
       state.setCounter('step', t);

@@ -155,6 +155,30 @@ describe('zo-sgd perturbs in place (MeZO), with no second copy of θ', () => {
   });
 });
 
+describe('zo optimizers restore θ before updating (the last +μz is folded into the update)', () => {
+  it.each([
+    ['zo-sgd', () => zoSgd({ lr: 1e-12, mu: 1e-2, queries: 2 })],
+    ['zo-adam', () => zoAdam({ lr: 1e-12, mu: 1e-2, queries: 2 })],
+    ['zo-sign-sgd', () => zoSignSgd({ lr: 1e-12, mu: 1e-2, queries: 2 })],
+  ])('%s with lr → 0 leaves θ where it was (to fp32 round-off), with and without a mask', async (_name, make) => {
+    const before = tf.memory().numTensors;
+    for (const masked of [false, true]) {
+      const q = quadratic();
+      const start = snapshot(q.params) as Record<string, number[]>;
+      const mask = masked ? new Map([['W', tf.tensor2d([[1, 0, 1], [0, 1, 0]])]]) : undefined;
+      const opt = make();
+      for (let step = 0; step < 3; step++) await opt.step(q.params, new Map(), { step, probe: q.probe, seed: 9 + step, mask });
+      const now = snapshot(q.params) as Record<string, number[]>;
+      for (const n of Object.keys(start)) start[n].forEach((v, i) => expect(Math.abs(now[n][i] - v), `${n}[${i}]`).toBeLessThan(1e-6));
+      if (mask) expect(now.W.filter((_, i) => [1, 3, 5].includes(i))).toEqual(start.W.filter((_, i) => [1, 3, 5].includes(i)));
+      opt.dispose();
+      if (mask) tf.dispose([...mask.values()]);
+      q.dispose();
+    }
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
 describe('zo-sgd, zo-adam, zo-sign-sgd through the Trainer', () => {
   const depthSpy = (inner: Objective, depths: number[]): Objective => ({
     ...inner,
