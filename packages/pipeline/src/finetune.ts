@@ -4,12 +4,12 @@
 import path from 'node:path';
 import { get } from '@unlearn/core';
 import { defaultPadTokenId, planTokenBatches } from '@unlearn/data';
-import { saveModel } from '@unlearn/models';
 import type { RunConfig, RunConfigInput } from './config/schema.js';
 import { encodeRows, loadSplits } from './datasets.js';
 import { evalTemplate } from './eval-template.js';
 import { evaluateModel } from './evaluate.js';
 import { loadRunModel } from './model-io.js';
+import { saveRunModel } from './lora-run.js';
 import type { RunSummary } from './report/report.js';
 import { sampleAnswers, utilityComponents } from './report/eval-details.js';
 import { inRunFolder, resolveRunConfig, type RunContext, type RunOptions, type RunResult } from './run/run.js';
@@ -58,7 +58,7 @@ async function finetuneRun(ctx: RunContext): Promise<RunSummary> {
       ...(result.stopped ? { stopped: result.stopped } : {}),
     };
     if (result.stopped) return summary; // no checkpoint of a diverged model, nothing to evaluate
-    await saveModel(model, folder.checkpoint, { tokenizer });
+    await saveRunModel(model, folder.checkpoint, { tokenizer, baseModel: config.model.path });
     log.event('checkpoint', { dir: folder.checkpoint });
     if (config.eval.enabled) {
       const evaluated = await evaluateModel(ctx, model, tokenizer);

@@ -3,6 +3,7 @@
 // are checked against the @unlearn/core registries at load time, so the error lists what is actually registered.
 import { z } from 'zod';
 import { list, type RegistryKind } from '@unlearn/core';
+import { loraSchema } from './lora-schema.js';
 
 export const BACKENDS = ['auto', 'wasm', 'cpu', 'webgpu', 'native', 'tensorflow', 'tensorflow-gpu'] as const;
 
@@ -111,6 +112,7 @@ export const runConfigSchema = z
     objective: objectiveSchema.default({}),
     optimizer: optimizerSchema.default({}),
     mask: maskSchema.optional(),
+    lora: loraSchema.optional().describe('train LoRA adapters instead of all weights (or load one with lora.adapter)'),
     training: trainingSchema.default({}),
     eval: evalSchema.default({}),
     log: z
