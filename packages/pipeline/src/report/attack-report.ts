@@ -1,0 +1,78 @@
+// The attack's own report beside the run report: attack.md + attack.html (self-contained) and recovery.svg — for
+// relearn the forget probability (and the other knowledge metrics) of the unlearned and the retain-only model against
+// the relearning step; for quantize / prefix the metric under each variant (x = variant number, fp32 / none = 0).
+import path from 'node:path';
+import { writeFileAtomic } from '@unlearn/tensors';
+import type { AttackOutcome } from '../attack.js';
+import { escapeXml, lineChart, type Series } from './svg.js';
+
+const fmt = (v: number | null | undefined) => (typeof v === 'number' && Number.isFinite(v) ? String(Number(v.toPrecision(4))) : '—');
+
+/** The recovery plot(s): one SVG per knowledge metric present (forget probability first). */
+export function recoveryCharts(o: AttackOutcome): { id: string; svg: string }[] {
+  const metrics = ['forgetProb', 'forgetProbHeldOut', 'forgetRougeL'];
+  const out: { id: string; svg: string }[] = [];
+  for (const m of metrics) {
+    const series: Series[] = [];
+    if (o.curves) {
+      for (const [name, curve] of [['unlearned', o.curves.unlearned], ['retain-only', o.curves.retainOnly]] as const) {
+        const pts = curve.filter((p) => typeof p.metrics[m] === 'number').map((p) => [p.step, p.metrics[m] as number] as [number, number]);
+        if (pts.length) series.push({ name, points: pts });
+      }
+    } else if (o.variants) {
+      for (const who of ['unlearned', 'retainOnly'] as const) {
+        const pts = o.variants.map((v, i) => [i, v[who]?.[m]] as const).filter((p): p is readonly [number, number] => typeof p[1] === 'number').map((p) => [p[0], p[1]] as [number, number]);
+        if (pts.length) series.push({ name: who === 'retainOnly' ? 'retain-only' : 'unlearned', points: pts });
+      }
+    }
+    if (!series.length) continue;
+    const xLabel = o.curves ? 'relearning step' : `variant: ${o.variants!.map((v, i) => `${i} = ${v.name}`).join(', ')}`;
+    out.push({ id: `recovery-${m}`, svg: lineChart(series, { title: `${m} under attack ${o.kind}`, xLabel, yLabel: m, width: 640 }) });
+  }
+  return out;
+}
+
+export function renderAttackMarkdown(o: AttackOutcome, images: string[]): string {
+  const lines = [`# attack ${o.kind}`, '', `Unlearned model: \`${o.model}\`; retain-only model: ${o.retainModel ? `\`${o.retainModel}\`` : '— (none given)'}.`, ''];
+  for (const w of o.warnings) lines.push(`> warning: ${w}`, '');
+  lines.push(`Settings: \`${JSON.stringify(o.settings)}\``, '');
+  const cols = ['forgetProb', 'forgetProbHeldOut', 'forgetRougeL', 'forgetTruthRatio', 'extractionStrength', 'forgetQuality', 'modelUtility'];
+  if (o.curves) {
+    const present = cols.filter((c) => o.curves!.unlearned.some((p) => c in p.metrics));
+    lines.push(`| model | step | ${present.join(' | ')} |`, `|---|---:|${present.map(() => '---:').join('|')}|`);
+    for (const [name, curve] of [['unlearned', o.curves.unlearned], ['retain-only', o.curves.retainOnly]] as const) {
+      for (const p of curve) lines.push(`| ${name} | ${p.step} | ${present.map((c) => fmt(p.metrics[c])).join(' | ')} |`);
+    }
+  } else if (o.variants) {
+    const present = cols.filter((c) => o.variants!.some((v) => c in v.unlearned));
+    lines.push(`| variant | model | ${present.join(' | ')} |`, `|---|---|${present.map(() => '---:').join('|')}|`);
+    for (const v of o.variants) {
+      lines.push(`| ${v.name} | unlearned | ${present.map((c) => fmt(v.unlearned[c])).join(' | ')} |`);
+      if (v.retainOnly) lines.push(`| ${v.name} | retain-only | ${present.map((c) => fmt(v.retainOnly![c])).join(' | ')} |`);
+    }
+  }
+  lines.push('', '## Scores', '', 'Q = 1 − |m_after − m_before| / (|m_before| + |m_after|) (1 = unmoved); R = min(Δ_retain-only / Δ_unlearned, 1) (1 = relearns no faster than a model that never knew).', '');
+  for (const [k, v] of Object.entries(o.scores)) lines.push(`- ${k}: ${fmt(v)}`);
+  lines.push('');
+  for (const img of images) lines.push(`![${img}](${img})`, '');
+  return `${lines.join('\n').replace(/\n{3,}/g, '\n\n').trim()}\n`;
+}
+
+/** Writes attack.md, attack.html and the recovery SVGs into `dir`. */
+export async function writeAttackReport(dir: string, o: AttackOutcome): Promise<{ markdown: string; html: string; files: string[] }> {
+  const charts = recoveryCharts(o);
+  const files: string[] = [];
+  for (const c of charts) {
+    const f = path.join(dir, `${c.id}.svg`);
+    await writeFileAtomic(f, c.svg);
+    files.push(f);
+  }
+  const md = renderAttackMarkdown(o, charts.map((c) => `${c.id}.svg`));
+  const markdown = path.join(dir, 'attack.md');
+  await writeFileAtomic(markdown, md);
+  const body = md.split('\n').filter((l) => !l.startsWith('![')).map((l) => escapeXml(l)).join('\n');
+  const html = path.join(dir, 'attack.html');
+  await writeFileAtomic(html, `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>attack ${escapeXml(o.kind)}</title></head>\n<body style="font-family:system-ui,sans-serif;max-width:1000px;margin:24px auto">\n<pre style="white-space:pre-wrap">${body}</pre>\n${charts.map((c) => c.svg).join('\n')}\n</body></html>\n`);
+  files.push(markdown, html);
+  return { markdown, html, files };
+}
