@@ -55,6 +55,9 @@ describe('attack relearn', () => {
     expect(JSON.parse(await readFile(path.join(a.folder.dir, 'attack.json'), 'utf8'))).toEqual(JSON.parse(JSON.stringify(a.attack)));
     expect(await readFile(path.join(a.folder.dir, 'recovery-forgetProb.svg'), 'utf8')).toMatch(/^<svg .*<polyline .*<title>unlearned<\/title>.*<title>retain-only<\/title>/s);
     expect(a.attack.warnings).toEqual([]);
+    const html = await readFile(path.join(a.folder.dir, 'attack.html'), 'utf8');
+    expect(html).toMatch(/<table><thead><tr><th>model<\/th><th>step<\/th><th>forgetProb<\/th>.*<td>unlearned<\/td><td>4<\/td>/s);
+    expect(html).toMatch(/<li>R_forgetProb: [\d.]+<\/li>.*<svg /s);
     const other = await attack(relearn('relearn-seed1', unlearned, retainOnly, 1));
     expect(other.attack.curves!.relearnRows).not.toEqual(a.attack.curves!.relearnRows);
   });

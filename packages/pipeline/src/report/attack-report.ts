@@ -70,9 +70,51 @@ export async function writeAttackReport(dir: string, o: AttackOutcome): Promise<
   const md = renderAttackMarkdown(o, charts.map((c) => `${c.id}.svg`));
   const markdown = path.join(dir, 'attack.md');
   await writeFileAtomic(markdown, md);
-  const body = md.split('\n').filter((l) => !l.startsWith('![')).map((l) => escapeXml(l)).join('\n');
   const html = path.join(dir, 'attack.html');
-  await writeFileAtomic(html, `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>attack ${escapeXml(o.kind)}</title></head>\n<body style="font-family:system-ui,sans-serif;max-width:1000px;margin:24px auto">\n<pre style="white-space:pre-wrap">${body}</pre>\n${charts.map((c) => c.svg).join('\n')}\n</body></html>\n`);
+  await writeFileAtomic(html, renderAttackHtml(o, md, charts.map((c) => c.svg)));
   files.push(markdown, html);
   return { markdown, html, files };
+}
+
+/** The Markdown's headings, paragraphs, tables and lists as HTML (the only constructs it uses), then the charts inline. */
+export function renderAttackHtml(o: AttackOutcome, markdown: string, svgs: string[]): string {
+  const out: string[] = [];
+  const inline = (t: string) => escapeXml(t).replace(/`([^`]+)`/g, '<code>$1</code>');
+  let table: string[][] | null = null;
+  let list = false;
+  const flush = () => {
+    if (table) {
+      const [head, , ...rows] = table;
+      out.push(`<table><thead><tr>${head.map((c) => `<th>${inline(c)}</th>`).join('')}</tr></thead><tbody>${rows.map((r) => `<tr>${r.map((c) => `<td>${inline(c)}</td>`).join('')}</tr>`).join('')}</tbody></table>`);
+      table = null;
+    }
+    if (list) out.push('</ul>');
+    list = false;
+  };
+  for (const line of markdown.split('\n')) {
+    if (line.startsWith('|')) {
+      if (!table) flush();
+      (table ??= []).push(line.slice(1, -1).split('|').map((c) => c.trim()));
+      continue;
+    }
+    if (line.startsWith('- ')) {
+      if (!list) {
+        flush();
+        out.push('<ul>');
+        list = true;
+      }
+      out.push(`<li>${inline(line.slice(2))}</li>`);
+      continue;
+    }
+    flush();
+    if (line.startsWith('![') || line.trim() === '') continue;
+    const h = /^(#+) (.*)$/.exec(line);
+    if (h) out.push(`<h${h[1].length}>${inline(h[2])}</h${h[1].length}>`);
+    else if (line.startsWith('> ')) out.push(`<p class="warn">${inline(line.slice(2))}</p>`);
+    else out.push(`<p>${inline(line)}</p>`);
+  }
+  flush();
+  const css = 'body{font-family:system-ui,sans-serif;max-width:1100px;margin:24px auto;color:#222}table{border-collapse:collapse;font-size:13px}' +
+    'th,td{border:1px solid #ddd;padding:3px 8px;text-align:right}th:first-child,td:first-child{text-align:left}.warn{color:#a40}svg{border:1px solid #ddd;margin:6px}';
+  return `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>attack ${escapeXml(o.kind)}</title><style>${css}</style></head>\n<body>\n${out.join('\n')}\n<div>${svgs.join('\n')}</div>\n</body></html>\n`;
 }
