@@ -62,6 +62,15 @@ describe('attack relearn', () => {
     expect(other.attack.curves!.relearnRows).not.toEqual(a.attack.curves!.relearnRows);
   });
 
+  it('benign relearning trains on retain rows (no forget slice, no held-out metric)', async () => {
+    const cfg = relearn('relearn-benign', unlearned, retainOnly);
+    const r = await attack({ ...cfg, attack: { ...cfg.attack, relearn: { ...cfg.attack!.relearn, set: 'benign', steps: 2 } } });
+    expect(r.attack.curves!.relearnRows).toBeNull();
+    expect(r.attack.curves!.unlearned.map((p) => p.step)).toEqual([0, 1, 2]);
+    expect('forgetProbHeldOut' in r.attack.curves!.unlearned[0].metrics).toBe(false);
+    expect(r.attack.curves!.unlearned[2].metrics.forgetProb).not.toBe(r.attack.curves!.unlearned[0].metrics.forgetProb);
+  });
+
   it('R = 1 when the "unlearned" model is the retain-only model, and says it was never unlearned', async () => {
     const r = await attack(relearn('relearn-self', retainOnly, retainOnly));
     // the same model, the same rows, the same seed: the same curve (forget quality aside — at step 0 the retain-only
