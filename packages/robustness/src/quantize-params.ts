@@ -66,7 +66,12 @@ export async function quantizeParams(params: ParamMap, spec: QuantizerSpec, opti
     const v = params.get(name)!;
     const [a, b] = v.shape as [number, number];
     const transpose = CONV1D.test(name);
-    const values = transpose ? await tf.tidy(() => tf.transpose(v)).data() as Float32Array : await v.data() as Float32Array;
+    let values: Float32Array;
+    if (transpose) {
+      const t = tf.transpose(v);
+      values = (await t.data()) as Float32Array;
+      t.dispose();
+    } else values = (await v.data()) as Float32Array;
     const [rows, cols] = transpose ? [b, a] : [a, b];
     const q = quantizeWeight({ values: Float32Array.from(values), rows, cols }, spec);
     for (let i = 0; i < values.length; i++) {

@@ -2,7 +2,7 @@
 // identity quantizer changes nothing (so Q = 1 on every metric), no tensors leak.
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadModel } from '@unlearn/models';
+import { createModel, loadModel } from '@unlearn/models';
 import { STORIES260K_DIR, useTestBackend } from '@unlearn/test-utils';
 import { quantizableParams, quantizeParams, quantizeWeight, quantizationScore } from '../src/index.js';
 
@@ -39,4 +39,27 @@ describe('quantizeParams', () => {
       model.dispose();
     }
   });
+
+  it("GPT-2's Conv1D weights ([in, out]) are quantized per output column", async () => {
+    const model = createModel({ model_type: 'gpt2', vocab_size: 40, n_positions: 16, n_embd: 8, n_layer: 1, n_head: 2 }, { seed: 3 });
+    try {
+      const before = tf.memory().numTensors;
+      const name = 'transformer.h.0.attn.c_attn.weight';
+      const v = model.params.get(name)!;
+      expect(v.shape).toEqual([8, 24]);
+      const t = tf.transpose(v);
+      const outByIn = (await t.data()) as Float32Array;
+      t.dispose();
+      await quantizeParams(model.params, { method: 'int8' });
+      const expected = quantizeWeight({ values: outByIn, rows: 24, cols: 8 }, { method: 'int8' }).dequantized;
+      const back = tf.transpose(v);
+      expect((await back.data()) as Float32Array).toEqual(expected);
+      back.dispose();
+      expect(quantizableParams(model.params)).not.toContain('transformer.wte.weight');
+      expect(tf.memory().numTensors).toBe(before);
+    } finally {
+      model.dispose();
+    }
+  });
 });
+
