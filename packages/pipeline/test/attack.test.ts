@@ -96,6 +96,8 @@ describe('attack quantize and prefix', () => {
     }
     // the round trip is small at int8: Q close to 1 on the forget probability
     expect(q.Q_int8_forgetProb).toBeGreaterThan(0.9);
+    // the plot: the unlearned model per variant, the retain-only model's fp32 level across them
+    expect(await readFile(path.join(r.folder.dir, 'recovery-forgetProb.svg'), 'utf8')).toMatch(/<title>unlearned<\/title>.*<title>retain-only \(fp32\)<\/title>/s);
     expect(typeof r.attack.variants![0].unlearned.forgetQuality).toBe('number'); // retain-only eval used for forget quality
     expect((await readFile(weights)).equals(bytes)).toBe(true);
   });

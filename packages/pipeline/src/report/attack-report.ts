@@ -22,7 +22,10 @@ export function recoveryCharts(o: AttackOutcome): { id: string; svg: string }[] 
     } else if (o.variants) {
       for (const who of ['unlearned', 'retainOnly'] as const) {
         const pts = o.variants.map((v, i) => [i, v[who]?.[m]] as const).filter((p): p is readonly [number, number] => typeof p[1] === 'number').map((p) => [p[0], p[1]] as [number, number]);
-        if (pts.length) series.push({ name: who === 'retainOnly' ? 'retain-only' : 'unlearned', points: pts });
+        // a retain-only model measured once (fp32 / no attack) is drawn as a level across all variants
+        const level = pts.length === 1 && who === 'retainOnly' && o.variants.length > 1;
+        const points: [number, number][] = level ? [[0, pts[0][1]], [o.variants.length - 1, pts[0][1]]] : pts;
+        if (pts.length) series.push({ name: who === 'retainOnly' ? (level ? `retain-only (${o.variants[pts[0][0]].name})` : 'retain-only') : 'unlearned', points });
       }
     }
     if (!series.length) continue;
