@@ -6,6 +6,7 @@ import { defaultPadTokenId, planTokenBatches } from '@unlearn/data';
 import { saveModel } from '@unlearn/models';
 import type { RunConfig, RunConfigInput } from './config/schema.js';
 import { encodeRows, loadSplits } from './datasets.js';
+import { evalTemplate } from './eval-template.js';
 import { evaluateModel } from './evaluate.js';
 import { loadRunModel } from './model-io.js';
 import type { RunSummary } from './report/report.js';
@@ -35,7 +36,7 @@ async function finetuneRun(ctx: RunContext): Promise<RunSummary> {
   const optimizer = optimizerFor(config);
   try {
     const splits = await loadSplits(config.data, { train: true });
-    const examples = await encodeRows(tokenizer, splits.train, config.data.maxLength, `${config.data.train}.json`);
+    const examples = await encodeRows(tokenizer, splits.train, config.data.maxLength, `${config.data.train}.json`, evalTemplate(config));
     const epochs = Math.max(1, Math.round(config.training.epochs));
     const plan = planTokenBatches(examples, {
       batchSize: config.training.batchSize, epochs, seed: config.training.seed, shuffle: true, padTokenId: defaultPadTokenId(tokenizer),

@@ -5,6 +5,7 @@ export { finetune, FINETUNE_DEFAULTS, optimizerFor } from './finetune.js';
 export { unlearn, UNLEARN_DEFAULTS, methodName } from './unlearn.js';
 export { evaluate, evaluateModel, loadEvalData, EVAL_DEFAULTS } from './evaluate.js';
 export type { EvalOutcome } from './evaluate.js';
+export { evalTemplate } from './eval-template.js';
 export { resolveRunConfig } from './run/run.js';
 export type { RunOptions, RunResult, RunContext, RunCommand } from './run/run.js';
 export { RunLog } from './run/run-log.js';
