@@ -25,7 +25,8 @@ import { Trainer } from '@unlearn/train';
 import { attackSchema, type AttackConfig } from './config/attack-schema.js';
 import type { RunConfig, RunConfigInput } from './config/schema.js';
 import { encodeRows, loadSplits } from './datasets.js';
-import { evaluateModel, loadEvalData } from './evaluate.js';
+import { evalOptions, evaluateModel, loadEvalData } from './evaluate.js';
+import { evalTemplate } from './eval-template.js';
 import { loadRunModel } from './model-io.js';
 import { writeAttackReport } from './report/attack-report.js';
 import type { RunSummary } from './report/report.js';
@@ -146,10 +147,13 @@ function finalMetrics(o: AttackOutcome): Metrics {
   return (worst ?? vs[0])?.unlearned ?? {};
 }
 
-/** The suite on `model`, its eval.json written to attack/<file>; adds forgetProbHeldOut (mean over rows not in `exclude`). */
-async function evalInto(ctx: RunContext, file: string, model: TransformerLM, tokenizer: Tokenizer, retainEval: string | undefined, exclude: readonly number[] | null): Promise<Metrics> {
-  const config: RunConfig = retainEval && existsSync(retainEval) && !ctx.config.eval.retainEval ? { ...ctx.config, eval: { ...ctx.config.eval, retainEval } } : ctx.config;
-  const { metrics, raw } = await evaluateModel({ ...ctx, config, folder: { ...ctx.folder, eval: path.join(ctx.folder.dir, 'attack', file) } }, model, tokenizer);
+/**
+ * The suite on `model`, its eval.json written to attack/<file>; adds forgetProbHeldOut (mean over rows not in
+ * `exclude`). Forget quality compares with eval.retainModel's (or eval.retainEval's) reference, which evaluateModel
+ * computes once from the retain-only model's folder and caches: the partner before any attack.
+ */
+async function evalInto(ctx: RunContext, file: string, model: TransformerLM, tokenizer: Tokenizer, exclude: readonly number[] | null): Promise<Metrics> {
+  const { metrics, raw } = await evaluateModel({ ...ctx, folder: { ...ctx.folder, eval: path.join(ctx.folder.dir, 'attack', file) } }, model, tokenizer);
   const out: Metrics = { ...metrics };
   const byIndex = (raw.forget_Q_A_Prob as { value_by_index?: Record<string, { prob?: number }> } | undefined)?.value_by_index;
   if (byIndex && exclude) {
@@ -181,18 +185,17 @@ async function relearnAttack(ctx: RunContext, settings: AttackConfig, warnings: 
     const retainRows = (await loadSplits(config.data)).retain;
     rows = seededSlice(retainRows.length, r.items, r.seed).map((i) => retainRows[i]);
   }
-  const examples = await encodeRows(tokenizer, rows, config.data.maxLength, r.set === 'targeted' ? `${config.data.forget} (relearn slice)` : `${config.data.retain} (relearn rows)`);
+  const examples = await encodeRows(tokenizer, rows, config.data.maxLength, r.set === 'targeted' ? `${config.data.forget} (relearn slice)` : `${config.data.retain} (relearn rows)`, evalTemplate(config));
   log.info(`relearn (${r.set}): ${rows.length} rows, ${r.steps} steps of ${r.optimizer} lr ${r.lr}, batch ${r.batchSize}, seed ${r.seed}; suite at steps ${checkpoints.join(', ')}`);
   const curves: { unlearned: CurvePoint[]; retainOnly: CurvePoint[] } = { unlearned: [], retainOnly: [] };
-  const retainEval = path.join(ctx.folder.dir, 'attack', 'retain-only-step0.json');
   const partner = (await loadPartner(ctx))!;
   try {
-    curves.retainOnly = await relearnCurve(ctx, 'retain-only', partner, tokenizer, examples, settings, checkpoints, retainEval, slice);
+    curves.retainOnly = await relearnCurve(ctx, 'retain-only', partner, tokenizer, examples, settings, checkpoints, slice);
   } finally {
     partner.dispose();
   }
   try {
-    curves.unlearned = await relearnCurve(ctx, 'unlearned', model, tokenizer, examples, settings, checkpoints, retainEval, slice);
+    curves.unlearned = await relearnCurve(ctx, 'unlearned', model, tokenizer, examples, settings, checkpoints, slice);
   } finally {
     model.dispose();
   }
@@ -215,10 +218,10 @@ const fmt = (x: number | null | undefined) => (typeof x === 'number' ? x.toPreci
 /** The suite at step 0, then k fine-tuning steps with the suite after each checkpoint step. Same data, seed, order for every model. */
 async function relearnCurve(
   ctx: RunContext, label: string, model: TransformerLM, tokenizer: Tokenizer, examples: Awaited<ReturnType<typeof encodeRows>>,
-  settings: AttackConfig, checkpoints: number[], retainEval: string, slice: number[] | null,
+  settings: AttackConfig, checkpoints: number[], slice: number[] | null,
 ): Promise<CurvePoint[]> {
   const r = settings.relearn;
-  const points: CurvePoint[] = [{ step: 0, metrics: await evalInto(ctx, `${label}-step0.json`, model, tokenizer, retainEval, slice) }];
+  const points: CurvePoint[] = [{ step: 0, metrics: await evalInto(ctx, `${label}-step0.json`, model, tokenizer, slice) }];
   const optimizer = get('optimizer', r.optimizer)({ lr: r.lr });
   const epochs = Math.ceil((r.steps * r.batchSize) / examples.length) + 1;
   const plan = planTokenBatches(examples, { batchSize: r.batchSize, epochs, seed: r.seed, shuffle: true, padTokenId: defaultPadTokenId(tokenizer) });
@@ -228,7 +231,7 @@ async function relearnCurve(
     onStep: async (e) => {
       const step = e.step + 1;
       ctx.log.event('step', { label: `relearn ${label}`, step, total: r.steps, loss: e.loss, tokens: e.tokens, seconds: e.seconds, lr: e.lr, gradNorm: e.gradNorm });
-      if (checkpoints.includes(step)) points.push({ step, metrics: await evalInto(ctx, `${label}-step${step}.json`, model, tokenizer, retainEval, slice) });
+      if (checkpoints.includes(step)) points.push({ step, metrics: await evalInto(ctx, `${label}-step${step}.json`, model, tokenizer, slice) });
     },
   });
   try {
@@ -250,13 +253,11 @@ async function quantizeAttack(ctx: RunContext, settings: AttackConfig, warnings:
   const { config, log } = ctx;
   const q = settings.quantize;
   const { model, tokenizer } = await loadRunModel(config);
-  let retainEval: string | undefined;
   let retainMetrics: Metrics | undefined;
   const partner = await loadPartner(ctx);
   if (partner) {
     try {
-      retainEval = path.join(ctx.folder.dir, 'attack', 'retain-only-fp32.json');
-      retainMetrics = await evalInto(ctx, 'retain-only-fp32.json', partner, tokenizer, retainEval, null);
+      retainMetrics = await evalInto(ctx, 'retain-only-fp32.json', partner, tokenizer, null);
     } finally {
       partner.dispose();
     }
@@ -265,13 +266,13 @@ async function quantizeAttack(ctx: RunContext, settings: AttackConfig, warnings:
   const variants: NonNullable<AttackOutcome['variants']> = [];
   const scores: Record<string, number | null> = {};
   try {
-    const before = await evalInto(ctx, 'unlearned-fp32.json', model, tokenizer, retainEval, null);
+    const before = await evalInto(ctx, 'unlearned-fp32.json', model, tokenizer, null);
     variants.push({ name: 'fp32', unlearned: before, retainOnly: retainMetrics });
     for (const spec of quantizerSpecs(q)) {
       const label = quantizerLabel(spec);
       const report = await quantizeParams(model.params, spec, { includeEmbeddings: q.includeEmbeddings });
       log.info(`quantize ${label}: ${report.tensors} tensors, ${report.weights} weights, max |ΔW| ${report.maxAbsError.toExponential(2)}, mean ${report.meanAbsError.toExponential(2)}`);
-      const after = await evalInto(ctx, `unlearned-${label}.json`, model, tokenizer, retainEval, null);
+      const after = await evalInto(ctx, `unlearned-${label}.json`, model, tokenizer, null);
       variants.push({ name: label, unlearned: after, details: { ...report } });
       for (const [k, v] of Object.entries(before)) scores[`Q_${label}_${k}`] = quantizationScore(v, after[k]);
       log.info(`quantize ${label}: forget prob ${fmt(before.forgetProb)} → ${fmt(after.forgetProb)}, Q = ${fmt(scores[`Q_${label}_forgetProb`])}`);
@@ -291,7 +292,8 @@ async function prefixAttack(ctx: RunContext, settings: AttackConfig, warnings: s
   const names = ['none', ...settings.prefix.attacks.filter((a) => a !== 'none')];
   const { model, tokenizer } = await loadRunModel(config);
   const rows = (await loadEvalData(config)).forget;
-  const opts = { maxNewTokens: config.eval.maxNewTokens, maxLength: config.data.maxLength };
+  const { batchSize, maxNewTokens, maxLength, template } = await evalOptions(config, ctx.backend?.backend);
+  const opts = { batchSize, maxNewTokens, maxLength, template, onWarning: (m: string) => log.event('eval-warning', { message: m }) };
   const run = async (m: TransformerLM) => {
     const out = [];
     for (const name of names) out.push(await evaluatePromptAttack(m, tokenizer, rows, promptAttack(name), opts));

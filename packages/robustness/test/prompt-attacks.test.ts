@@ -34,8 +34,8 @@ describe('prompt attacks', () => {
       const pre = await evaluatePromptAttack(model, tokenizer, data.forget, PROMPT_ATTACKS['answer-prefix'], { maxNewTokens: 8 });
       expect(tf.memory().numTensors).toBe(before);
       const suite = await tofuSuite(model, tokenizer, data, { maxNewTokens: 8, onWarning: () => {} });
-      expect(none.prob).toBeCloseTo(suite.metrics.forget_Q_A_Prob.agg_value!, 6);
-      expect(none.rougeL).toBeCloseTo(suite.metrics.forget_Q_A_ROUGE.agg_value!, 12);
+      expect(none.prob).toBe(suite.metrics.forget_Q_A_Prob.agg_value);
+      expect(none.rougeL).toBe(suite.metrics.forget_Q_A_ROUGE.agg_value);
       expect(none.items).toHaveLength(3);
       expect(pre.prob).not.toBeCloseTo(none.prob, 6);
       expect(pre.items[0].question).toBe(data.forget[0].question);
