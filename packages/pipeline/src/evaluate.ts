@@ -119,6 +119,7 @@ export async function retainReference(
   const hasTokenizer = existsSync(path.join(dir, 'tokenizer.json'));
   const { model, tokenizer } = await loadRunModel({
     ...config, model: { path: dir, tokenizer: hasTokenizer ? undefined : config.model.tokenizer ?? config.model.path },
+    lora: undefined, // the retain-only model is a plain folder: the run's adapters are not its
   });
   let text: string;
   try {

@@ -6,7 +6,6 @@ import type { Mask, TokenBatch } from '@unlearn/core';
 import { get } from '@unlearn/core';
 import { collate, defaultPadTokenId, idkAlternates, loadIdkAnswers, planUnlearnBatches, type EncodedExample } from '@unlearn/data';
 import { exampleSetCurvature } from '@unlearn/optim';
-import { saveModel } from '@unlearn/models';
 import type { RunConfigInput } from './config/schema.js';
 import { encodeRows, loadSplits } from './datasets.js';
 import { evalTemplate } from './eval-template.js';
@@ -14,6 +13,7 @@ import { evaluateModel } from './evaluate.js';
 import { optimizerFor } from './finetune.js';
 import { buildMask } from './mask-data.js';
 import { loadRunModel } from './model-io.js';
+import { saveRunModel } from './lora-run.js';
 import type { RunSummary } from './report/report.js';
 import { inRunFolder, resolveRunConfig, type RunContext, type RunOptions, type RunResult } from './run/run.js';
 import { runTrainLoop } from './train-loop.js';
@@ -92,7 +92,7 @@ async function unlearnRun(ctx: RunContext): Promise<RunSummary> {
       lr: config.optimizer.lr, schedule: config.training.schedule, warmupSteps: config.training.warmupSteps, clipNorm: config.training.clipNorm,
       sets,
     });
-    await saveModel(model, folder.checkpoint, { tokenizer });
+    await saveRunModel(model, folder.checkpoint, { tokenizer, baseModel: config.model.path });
     log.event('checkpoint', { dir: folder.checkpoint });
     const summary: RunSummary = {
       name: folder.name, method: methodName(config), objective: objective.name, optimizer: optimizer.name, mask: config.mask?.name,

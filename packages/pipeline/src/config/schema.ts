@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { list, type RegistryKind } from '@unlearn/core';
 import { attackSchema } from './attack-schema.js';
+import { loraSchema } from './lora-schema.js';
 
 export const BACKENDS = ['auto', 'wasm', 'cpu', 'webgpu', 'native', 'tensorflow', 'tensorflow-gpu'] as const;
 
@@ -110,6 +111,7 @@ export const runConfigSchema = z
     objective: objectiveSchema.default({}),
     optimizer: optimizerSchema.default({}),
     mask: maskSchema.optional(),
+    lora: loraSchema.optional().describe('train LoRA adapters instead of all weights (or load one with lora.adapter)'),
     training: trainingSchema.default({}),
     eval: evalSchema.default({}),
     attack: attackSchema.optional().describe('unlearn attack relearn|quantize|prefix settings'),
