@@ -9,6 +9,7 @@ import {
 } from '@unlearn/pipeline';
 import { addConfigFlags, flagOverrides } from './config/flags.js';
 import { progressPrinter } from './run/progress.js';
+import { registerAttackCommand } from './commands/attack-cmd.js';
 
 export interface CliIO {
   stdout: NodeJS.WritableStream;
@@ -50,6 +51,8 @@ export function buildProgram(io: CliIO = defaultIO): Command {
     UNLEARN_DEFAULTS, async () => (await import('@unlearn/pipeline')).unlearn, io);
   runCommand(program, 'eval', 'evaluate a model: forget quality, model utility, ROUGE-L, privleak',
     EVAL_DEFAULTS, async () => (await import('@unlearn/pipeline')).evaluate, io);
+
+  registerAttackCommand(program, io);
 
   program
     .command('report')

@@ -34,3 +34,4 @@ export { formatTable } from './report/table.js';
 export { demo, demoPlan, prepareDemoAssets, tinyLlamaConfig } from './demo/demo.js';
 export type { DemoOptions, DemoResult, DemoAssets } from './demo/demo.js';
 export { buildWordTokenizer, wordPieces } from './demo/word-tokenizer.js';
+export { attack, checkAttackInputs, attackSchema, ATTACK_DEFAULTS, KNOWLEDGE_METRICS, type AttackOutcome, type AttackResult, type AttackConfig, type CurvePoint } from './attack.js';

@@ -10,7 +10,7 @@ import { writeReport, type RunSummary } from '../report/report.js';
 import { RunLog, type RunEventListener } from './run-log.js';
 import { createRunFolder, writeJson, type RunFolder } from './run-folder.js';
 
-export type RunCommand = 'finetune' | 'unlearn' | 'eval';
+export type RunCommand = 'finetune' | 'unlearn' | 'eval' | 'attack';
 
 /** Options of every pipeline call. */
 export interface RunOptions {
