@@ -543,6 +543,115 @@ Napi::Value SwiGluGrad(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// layerNorm(x [rows, cols], gamma [cols], beta [cols], rows, cols, eps, y [rows, cols], mean [rows], rstd [rows])
+Napi::Value LayerNorm(const Napi::CallbackInfo& info) {
+  const float* x = f32(info[0], "x");
+  const float* g = f32(info[1], "gamma");
+  const float* b = f32(info[2], "beta");
+  const int64_t rows = i64(info[3]), cols = i64(info[4]);
+  const float eps = static_cast<float>(info[5].As<Napi::Number>().DoubleValue());
+  float* y = f32(info[6], "y");
+  float* mean = f32(info[7], "mean");
+  float* rstd = f32(info[8], "rstd");
+  need(info, f32Length(info[0]) >= rows * cols && f32Length(info[1]) >= cols && f32Length(info[2]) >= cols &&
+       f32Length(info[6]) >= rows * cols && f32Length(info[7]) >= rows && f32Length(info[8]) >= rows,
+       "layerNorm arrays too small");
+  const KernelTable* kt = gKernels;
+  parallelRange(rows, kGrain / (cols > 0 ? cols : 1) + 1,
+                [&](int64_t r0, int64_t r1) { kt->layerNormRows(x, g, b, cols, eps, y, mean, rstd, r0, r1); });
+  return info.Env().Undefined();
+}
+
+// layerNormGrad(x, gamma, mean, rstd, dy, rows, cols, dx [rows, cols], dgamma [cols], dbeta [cols]): dgamma and dbeta
+// are overwritten (per-thread partials summed in a fixed order, so the result does not depend on timing)
+Napi::Value LayerNormGrad(const Napi::CallbackInfo& info) {
+  const float* x = f32(info[0], "x");
+  const float* g = f32(info[1], "gamma");
+  const float* mean = f32(info[2], "mean");
+  const float* rstd = f32(info[3], "rstd");
+  const float* dy = f32(info[4], "dy");
+  const int64_t rows = i64(info[5]), cols = i64(info[6]);
+  float* dx = f32(info[7], "dx");
+  float* dg = f32(info[8], "dgamma");
+  float* db = f32(info[9], "dbeta");
+  need(info, f32Length(info[0]) >= rows * cols && f32Length(info[4]) >= rows * cols && f32Length(info[7]) >= rows * cols &&
+       f32Length(info[1]) >= cols && f32Length(info[8]) >= cols && f32Length(info[9]) >= cols &&
+       f32Length(info[2]) >= rows && f32Length(info[3]) >= rows, "layerNormGrad arrays too small");
+  const KernelTable* kt = gKernels;
+  const int64_t threads = gPool->size();
+  const int64_t chunks = threads > 1 && rows * cols >= 2 * kGrain ? (rows < threads ? rows : threads) : 1;
+  std::vector<float> partial(static_cast<size_t>(2 * chunks * cols), 0.f);
+  const int64_t step = (rows + chunks - 1) / chunks;
+  auto run = [&](int64_t c) {
+    const int64_t r0 = c * step, r1 = r0 + step < rows ? r0 + step : rows;
+    float* pg = partial.data() + 2 * c * cols;
+    if (r0 < r1) kt->layerNormGradRows(x, g, mean, rstd, dy, cols, dx, pg, pg + cols, r0, r1);
+  };
+  if (chunks == 1) run(0);
+  else gPool->parallelFor(chunks, run);
+  for (int64_t j = 0; j < cols; j++) {
+    float sg = 0.f, sb = 0.f;
+    for (int64_t c = 0; c < chunks; c++) {
+      sg += partial[2 * c * cols + j];
+      sb += partial[2 * c * cols + cols + j];
+    }
+    dg[j] = sg;
+    db[j] = sb;
+  }
+  return info.Env().Undefined();
+}
+
+// geluTanh(x, y) and geluTanhGrad(x, dy, dx), all the same length
+Napi::Value GeluTanh(const Napi::CallbackInfo& info) {
+  const float* x = f32(info[0], "x");
+  float* y = f32(info[1], "y");
+  const int64_t n = f32Length(info[0]);
+  need(info, f32Length(info[1]) >= n, "gelu x and y differ in length");
+  const KernelTable* kt = gKernels;
+  parallelRange(n, kGrain, [&](int64_t i0, int64_t i1) { kt->geluTanh(x, y, i0, i1); });
+  return info.Env().Undefined();
+}
+
+Napi::Value GeluTanhGrad(const Napi::CallbackInfo& info) {
+  const float* x = f32(info[0], "x");
+  const float* dy = f32(info[1], "dy");
+  float* dx = f32(info[2], "dx");
+  const int64_t n = f32Length(info[0]);
+  need(info, f32Length(info[1]) >= n && f32Length(info[2]) >= n, "geluGrad arrays differ in length");
+  const KernelTable* kt = gKernels;
+  parallelRange(n, kGrain, [&](int64_t i0, int64_t i1) { kt->geluTanhGrad(x, dy, dx, i0, i1); });
+  return info.Env().Undefined();
+}
+
+// causalSoftmax(s [rows, tk], rows, tq, tk, scale, p [rows, tk]); rows = batch·tq
+Napi::Value CausalSoftmax(const Napi::CallbackInfo& info) {
+  const float* s = f32(info[0], "scores");
+  const int64_t rows = i64(info[1]), tq = i64(info[2]), tk = i64(info[3]);
+  const float scale = static_cast<float>(info[4].As<Napi::Number>().DoubleValue());
+  float* p = f32(info[5], "p");
+  need(info, tq > 0 && rows % tq == 0 && scale > 0.f && f32Length(info[0]) >= rows * tk && f32Length(info[5]) >= rows * tk,
+       "causalSoftmax: shapes do not fit (rows must be a multiple of tq, scale > 0)");
+  const KernelTable* kt = gKernels;
+  parallelRange(rows, kGrain / (tk > 0 ? tk : 1) + 1,
+                [&](int64_t r0, int64_t r1) { kt->causalSoftmaxRows(s, tq, tk, scale, p, r0, r1); });
+  return info.Env().Undefined();
+}
+
+// causalSoftmaxGrad(p [rows, tk], dp [rows, tk], rows, tk, scale, ds [rows, tk])
+Napi::Value CausalSoftmaxGrad(const Napi::CallbackInfo& info) {
+  const float* p = f32(info[0], "p");
+  const float* dp = f32(info[1], "dp");
+  const int64_t rows = i64(info[2]), tk = i64(info[3]);
+  const float scale = static_cast<float>(info[4].As<Napi::Number>().DoubleValue());
+  float* ds = f32(info[5], "ds");
+  need(info, f32Length(info[0]) >= rows * tk && f32Length(info[1]) >= rows * tk && f32Length(info[5]) >= rows * tk,
+       "causalSoftmaxGrad arrays too small");
+  const KernelTable* kt = gKernels;
+  parallelRange(rows, kGrain / (tk > 0 ? tk : 1) + 1,
+                [&](int64_t r0, int64_t r1) { kt->causalSoftmaxGradRows(p, dp, tk, scale, ds, r0, r1); });
+  return info.Env().Undefined();
+}
+
 // sophia(p, g, m, h, hHat | null, lr, beta1, beta2, rho, eps, weightDecay) -> entries not clipped; p, m (and h) in place
 Napi::Value Sophia(const Napi::CallbackInfo& info) {
   float* p = f32(info[0], "param");
@@ -748,6 +857,12 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("rope", Napi::Function::New(env, Rope));
   exports.Set("swiglu", Napi::Function::New(env, SwiGlu));
   exports.Set("swigluGrad", Napi::Function::New(env, SwiGluGrad));
+  exports.Set("layerNorm", Napi::Function::New(env, LayerNorm));
+  exports.Set("layerNormGrad", Napi::Function::New(env, LayerNormGrad));
+  exports.Set("geluTanh", Napi::Function::New(env, GeluTanh));
+  exports.Set("geluTanhGrad", Napi::Function::New(env, GeluTanhGrad));
+  exports.Set("causalSoftmax", Napi::Function::New(env, CausalSoftmax));
+  exports.Set("causalSoftmaxGrad", Napi::Function::New(env, CausalSoftmaxGrad));
   exports.Set("info", Napi::Function::New(env, Info));
   exports.Set("configure", Napi::Function::New(env, Configure));
   return exports;
