@@ -3,15 +3,14 @@
 // (in a child process: they are read at load), and gemm parity with tfjs-backend-cpu under blockings that cut every
 // loop into several uneven blocks, and with the BLAS on and off.
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '@unlearn/tensors';
 import { ADDON_PATH, loadAddon, registerNativeBackend } from './index.js';
 import type { AddonInfo, Isa } from './index.js';
 import { expectParity, input } from './test-utils/parity.js';
+import { addonBuilt as built } from './test-utils/native-suite.js';
 
-const built = existsSync(ADDON_PATH) || !!process.env.CI || process.env.UNLEARN_REQUIRE_NATIVE === '1';
 
 /** addon.info() in a fresh process with `env` set before the addon loads. */
 function infoWith(env: Record<string, string>): AddonInfo {
