@@ -471,6 +471,32 @@ Napi::Value RmsNorm(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// Runs f(r0, r1, partials) on row ranges of a [rows, cols] problem across the pool, where f also accumulates column
+// sums (a norm's weight gradients) into partials[i] (zeroed, [cols] each, one set per range); then writes the sum of
+// the ranges' partials into out[i], in a fixed order, so the result does not depend on thread timing.
+template <size_t N, typename F>
+void rowsWithColumnSums(int64_t rows, int64_t cols, float* (&out)[N], F&& f) {
+  const int64_t threads = gPool->size();
+  const int64_t chunks = threads > 1 && rows * cols >= 2 * kGrain ? (rows < threads ? rows : threads) : 1;
+  std::vector<float> partial(static_cast<size_t>(N * chunks * cols), 0.f);
+  const int64_t step = (rows + chunks - 1) / chunks;
+  auto run = [&](int64_t c) {
+    const int64_t r0 = c * step, r1 = r0 + step < rows ? r0 + step : rows;
+    float* ptrs[N];
+    for (size_t i = 0; i < N; i++) ptrs[i] = partial.data() + (static_cast<int64_t>(N) * c + static_cast<int64_t>(i)) * cols;
+    if (r0 < r1) f(r0, r1, ptrs);
+  };
+  if (chunks == 1) run(0);
+  else gPool->parallelFor(chunks, run);
+  for (size_t i = 0; i < N; i++) {
+    for (int64_t j = 0; j < cols; j++) {
+      float s = 0.f;
+      for (int64_t c = 0; c < chunks; c++) s += partial[(static_cast<int64_t>(N) * c + static_cast<int64_t>(i)) * cols + j];
+      out[i][j] = s;
+    }
+  }
+}
+
 // rmsNormGrad(x, w, rstd, dy, rows, cols, dx [rows, cols], dw [cols]): dw is overwritten (per-thread partials summed)
 Napi::Value RmsNormGrad(const Napi::CallbackInfo& info) {
   const float* x = f32(info[0], "x");
@@ -483,21 +509,10 @@ Napi::Value RmsNormGrad(const Napi::CallbackInfo& info) {
   need(info, f32Length(info[0]) >= rows * cols && f32Length(info[3]) >= rows * cols && f32Length(info[6]) >= rows * cols &&
        f32Length(info[1]) >= cols && f32Length(info[7]) >= cols && f32Length(info[2]) >= rows, "rmsNormGrad arrays too small");
   const KernelTable* kt = gKernels;
-  const int64_t threads = gPool->size();
-  const int64_t chunks = threads > 1 && rows * cols >= 2 * kGrain ? (rows < threads ? rows : threads) : 1;
-  std::vector<float> partial(static_cast<size_t>(chunks * cols), 0.f);
-  const int64_t step = (rows + chunks - 1) / chunks;
-  auto run = [&](int64_t c) {
-    const int64_t r0 = c * step, r1 = r0 + step < rows ? r0 + step : rows;
-    if (r0 < r1) kt->rmsNormGradRows(x, w, rstd, dy, cols, dx, partial.data() + c * cols, r0, r1);
-  };
-  if (chunks == 1) run(0);
-  else gPool->parallelFor(chunks, run);
-  for (int64_t j = 0; j < cols; j++) {
-    float s = 0.f;
-    for (int64_t c = 0; c < chunks; c++) s += partial[c * cols + j];
-    dw[j] = s;
-  }
+  float* sums[] = {dw};
+  rowsWithColumnSums(rows, cols, sums, [&](int64_t r0, int64_t r1, float* const* partial) {
+    kt->rmsNormGradRows(x, w, rstd, dy, cols, dx, partial[0], r0, r1);
+  });
   return info.Env().Undefined();
 }
 
@@ -578,26 +593,10 @@ Napi::Value LayerNormGrad(const Napi::CallbackInfo& info) {
        f32Length(info[1]) >= cols && f32Length(info[8]) >= cols && f32Length(info[9]) >= cols &&
        f32Length(info[2]) >= rows && f32Length(info[3]) >= rows, "layerNormGrad arrays too small");
   const KernelTable* kt = gKernels;
-  const int64_t threads = gPool->size();
-  const int64_t chunks = threads > 1 && rows * cols >= 2 * kGrain ? (rows < threads ? rows : threads) : 1;
-  std::vector<float> partial(static_cast<size_t>(2 * chunks * cols), 0.f);
-  const int64_t step = (rows + chunks - 1) / chunks;
-  auto run = [&](int64_t c) {
-    const int64_t r0 = c * step, r1 = r0 + step < rows ? r0 + step : rows;
-    float* pg = partial.data() + 2 * c * cols;
-    if (r0 < r1) kt->layerNormGradRows(x, g, mean, rstd, dy, cols, dx, pg, pg + cols, r0, r1);
-  };
-  if (chunks == 1) run(0);
-  else gPool->parallelFor(chunks, run);
-  for (int64_t j = 0; j < cols; j++) {
-    float sg = 0.f, sb = 0.f;
-    for (int64_t c = 0; c < chunks; c++) {
-      sg += partial[2 * c * cols + j];
-      sb += partial[2 * c * cols + cols + j];
-    }
-    dg[j] = sg;
-    db[j] = sb;
-  }
+  float* sums[] = {dg, db};
+  rowsWithColumnSums(rows, cols, sums, [&](int64_t r0, int64_t r1, float* const* partial) {
+    kt->layerNormGradRows(x, g, mean, rstd, dy, cols, dx, partial[0], partial[1], r0, r1);
+  });
   return info.Env().Undefined();
 }
 

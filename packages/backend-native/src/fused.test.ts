@@ -33,6 +33,11 @@ const ops = {
     f: (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => layerNorm(x, g, b, 1e-5), diff: [0, 1, 2] },
   layerNorm3d: { inputs: () => [input([3, 5, 33], 20, 0.1), input([33], 21), input([33], 22), input([3, 5, 33], 23)],
     f: (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => layerNorm(x, g, b, 1e-6), diff: [0, 1, 2] },
+  // 300×256 rows ≥ 2 × the addon's 32K-element grain: at 2 threads the weight gradients are summed from per-thread parts
+  layerNormThreaded: { inputs: () => [input([300, 256], 30, 2), input([256], 31), input([256], 32), input([300, 256], 33)],
+    f: (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => layerNorm(x, g, b, 1e-5), diff: [0, 1, 2] },
+  rmsNormThreaded: { inputs: () => [input([300, 256], 34, 2), input([256], 35), input([300, 256], 36)],
+    f: (x: tf.Tensor, w: tf.Tensor) => rmsNorm(x, w, 1e-5), diff: [0, 1] },
   gelu: { inputs: () => [input([29, 130], 24, 3), input([29, 130], 25)], f: (x: tf.Tensor) => geluTanh(x), diff: [0] },
   causalSoftmax: { inputs: () => [input([3, 2, 17, 17], 26, 4), input([3, 2, 17, 17], 27)],
     f: (s: tf.Tensor) => causalSoftmax(s, 0.125), diff: [0] },
