@@ -722,6 +722,32 @@ Napi::Value GatherRows(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), -1);
 }
 
+// scatterAddRows(updates [n, cols], cols, indices Int32Array [n], out [rows, cols]) -> the first out-of-range index, or
+// -1 when all were in range: out = 0, then out[indices[i]] += updates[i] (duplicates summed, in index order). The
+// embedding gradient (GatherV2's, as ScatterNd): only the n touched rows are written after the parallel zero fill.
+Napi::Value ScatterAddRows(const Napi::CallbackInfo& info) {
+  const float* updates = f32(info[0], "updates");
+  const int64_t cols = i64(info[1]);
+  if (!info[2].IsTypedArray() || info[2].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
+    throw Napi::TypeError::New(info.Env(), "unlearn-native: indices must be an Int32Array");
+  Napi::Int32Array idx = info[2].As<Napi::Int32Array>();
+  float* out = f32(info[3], "out");
+  const int64_t n = static_cast<int64_t>(idx.ElementLength());
+  const int64_t total = f32Length(info[3]);
+  const int64_t rows = cols > 0 ? total / cols : 0;
+  need(info, f32Length(info[0]) >= n * cols, "scatterAddRows: updates too small");
+  const int32_t* ip = idx.Data();
+  for (int64_t i = 0; i < n; i++)
+    if (ip[i] < 0 || ip[i] >= rows) return Napi::Number::New(info.Env(), static_cast<double>(ip[i]));
+  parallelRange(total, kGrain, [&](int64_t i0, int64_t i1) { memset(out + i0, 0, sizeof(float) * (i1 - i0)); });
+  for (int64_t i = 0; i < n; i++) {
+    float* __restrict dst = out + ip[i] * cols;
+    const float* __restrict src = updates + i * cols;
+    for (int64_t j = 0; j < cols; j++) dst[j] += src[j];
+  }
+  return Napi::Number::New(info.Env(), -1);
+}
+
 // multinomial(probs, rows, cols, uniforms (Float64Array, one per sample), out (Int32Array [rows, samples])):
 // inverse-CDF sampling exactly as tfjs-backend-cpu does it — float32 running CDF over the first cols−1 events,
 // the first event with u < cdf wins, else the last — so the same uniforms give the same samples.
@@ -856,6 +882,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("rope", Napi::Function::New(env, Rope));
   exports.Set("swiglu", Napi::Function::New(env, SwiGlu));
   exports.Set("swigluGrad", Napi::Function::New(env, SwiGluGrad));
+  exports.Set("scatterAddRows", Napi::Function::New(env, ScatterAddRows));
   exports.Set("layerNorm", Napi::Function::New(env, LayerNorm));
   exports.Set("layerNormGrad", Napi::Function::New(env, LayerNormGrad));
   exports.Set("geluTanh", Napi::Function::New(env, GeluTanh));

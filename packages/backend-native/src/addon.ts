@@ -49,6 +49,8 @@ export interface NativeAddon {
     dstStride: number, rows: number, cols: number): void;
   /** Returns the first out-of-range index, or -1 when all were in range (and copied). */
   gatherRows(table: Float32Array, cols: number, indices: Int32Array, out: Float32Array): number;
+  /** out = 0, then out[indices[i]] += updates[i] (rows of `cols`); returns the first out-of-range index, or −1. */
+  scatterAddRows(updates: Float32Array, cols: number, indices: Int32Array, out: Float32Array): number;
   multinomial(probs: Float32Array, rows: number, cols: number, uniforms: Float64Array, out: Int32Array): void;
   /** One Sophia step in place (fused_sophia.ts); returns the entries not clipped. */
   sophia(param: Float32Array, grad: Float32Array, m: Float32Array, h: Float32Array, hessianEstimate: Float32Array | null,

@@ -149,6 +149,15 @@ describe.skipIf(!built)('native kernels match tfjs-backend-cpu', () => {
     await expectParity('gather', [input([10, 6], 53), ids], (table, idx) => tf.gather(table, idx));
     const rows = { shape: [10, 1], values: Int32Array.from([3, 0, 9, 3, 1, 7, 7, 2, 3, 8]), dtype: 'int32' as const };
     await expectParity('scatterND (duplicates summed)', [rows, input([10, 6], 54)], (idx, upd) => tf.scatterND(idx, upd, [12, 6]));
+    // an embedding-sized gradient (zero fill split across threads), twice: the second output is a recycled pool buffer
+    // holding the first one's values, so every untouched row must be zeroed again
+    const many = { shape: [64, 1], values: Int32Array.from({ length: 64 }, (_, i) => (i * 37) % 400), dtype: 'int32' as const };
+    await expectParity('scatterND into [400, 300]', [many, input([64, 300], 59)], (idx, upd) => {
+      const first = tf.scatterND(idx, upd, [400, 300]);
+      const doubled = tf.mul(first, 2);
+      first.dispose();
+      return [doubled, tf.scatterND(tf.reverse(idx, 0), upd, [400, 300])];
+    });
   });
 
   it('Fill, ZerosLike, OnesLike, OneHot and Cast', async () => {
