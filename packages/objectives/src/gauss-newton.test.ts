@@ -8,9 +8,9 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { get } from '@unlearn/core';
 import type { Objective, UnlearnBatch } from '@unlearn/core';
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import './index.js';
-import { ToyLM, disposeBatch, fixtureBatch as tokenBatch, useTestBackend } from '@unlearn/test-utils';
+import { ToyLM, disposeBatch, fixtureBatch as tokenBatch, useLeakCheckedBackend } from '@unlearn/test-utils';
 import type { FixtureTensor, FixtureTokens } from '@unlearn/test-utils';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -27,16 +27,7 @@ const gn = JSON.parse(readFileSync(path.join(here, '../test/fixtures/gauss-newto
 
 const SAMPLES = Number(process.env.GN_SAMPLES ?? 100);
 
-let before = 0;
-beforeAll(async () => {
-  await useTestBackend();
-});
-beforeEach(() => {
-  before = tf.memory().numTensors;
-});
-afterEach(() => {
-  expect(tf.memory().numTensors, 'tensors leaked').toBe(before);
-});
+useLeakCheckedBackend();
 
 interface Estimate {
   /** Per parameter tensor: mean and standard error of Σ ĝ⊙ĝ over its entries (from the per-seed sums). */

@@ -6,21 +6,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import { get } from '@unlearn/core';
 import type { CausalLM, TokenBatch, UnlearnBatch } from '@unlearn/core';
 import { createModel, loadModel } from '@unlearn/models';
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { batchNll } from './index.js';
-import { STORIES260K_DIR as STORIES_DIR, useTestBackend } from '@unlearn/test-utils';
+import { STORIES260K_DIR as STORIES_DIR, useLeakCheckedBackend } from '@unlearn/test-utils';
 import { disposeBatch } from '@unlearn/test-utils';
 
-let before = 0;
-beforeAll(async () => {
-  await useTestBackend();
-});
-beforeEach(() => {
-  before = tf.memory().numTensors;
-});
-afterEach(() => {
-  expect(tf.memory().numTensors, 'tensors leaked').toBe(before);
-});
+useLeakCheckedBackend();
 
 function batchOf(ids: number[][], attention: number[][], labels: number[][]): TokenBatch {
   return {

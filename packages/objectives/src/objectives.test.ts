@@ -6,9 +6,9 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { get, list } from '@unlearn/core';
 import type { UnlearnBatch } from '@unlearn/core';
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import './index.js';
-import { useTestBackend } from '@unlearn/test-utils';
+import { useLeakCheckedBackend } from '@unlearn/test-utils';
 import { ToyLM, disposeBatch, fixtureBatch as tokenBatch } from '@unlearn/test-utils';
 import type { FixtureTensor, FixtureTokens } from '@unlearn/test-utils';
 
@@ -39,16 +39,7 @@ function expectClose(actual: ArrayLike<number>, expected: readonly number[], wha
   }
 }
 
-let before = 0;
-beforeAll(async () => {
-  await useTestBackend();
-});
-beforeEach(() => {
-  before = tf.memory().numTensors;
-});
-afterEach(() => {
-  expect(tf.memory().numTensors, 'tensors leaked').toBe(before);
-});
+useLeakCheckedBackend();
 
 function fullBatch(): UnlearnBatch {
   return {

@@ -4,24 +4,15 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor2D, Tensor3D } from '@tensorflow/tfjs-core';
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { meanNll, meanSequenceLogProb, sequenceLogProb, tokenCounts } from './index.js';
-import { useTestBackend } from '@unlearn/test-utils';
+import { useLeakCheckedBackend } from '@unlearn/test-utils';
 import { ToyLM, disposeBatch, fixtureBatch as tokenBatch } from '@unlearn/test-utils';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const fixture = JSON.parse(readFileSync(path.join(here, '../test/fixtures/objectives.json'), 'utf8'));
 
-let before = 0;
-beforeAll(async () => {
-  await useTestBackend();
-});
-beforeEach(() => {
-  before = tf.memory().numTensors;
-});
-afterEach(() => {
-  expect(tf.memory().numTensors, 'tensors leaked').toBe(before);
-});
+useLeakCheckedBackend();
 
 describe('sequence log-probs', () => {
   it('meanNll, sequenceLogProb and tokenCounts match PyTorch on a padded, prompt-masked batch', () => {

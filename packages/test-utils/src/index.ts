@@ -6,3 +6,4 @@ export type { FixtureTensor, FixtureTokens } from './fixture-toy-lm.js';
 export { runReadmeSnippet, REPO_ROOT } from './readme-snippet.js';
 export type { SnippetOptions } from './readme-snippet.js';
 export { useTestBackend, SHARED_DIR, STORIES260K_DIR, TOFU_DIR } from './backend.js';
+export { useLeakCheckedBackend } from './leak-check.js';
