@@ -1,6 +1,13 @@
 // Question-answer rows → token ids with Hugging Face labels: prompt tokens get IGNORE_INDEX (no loss), answer tokens their
 // ids, then EOS when configured — TOFU's recipe (Maini et al. 2024, `convert_raw_data_to_model_format`): tokenize the
 // prompt and the full text, mask the prompt's length of the full text.
+// Two boundary rules (`boundary`):
+//   'project' (default)  answer start = the common token prefix of prompt and full text (a token straddling the
+//                        boundary is scored), EOS appended unless the template ends the turn, the answer's end cut to fit.
+//   'open-unlearning'    `preprocess_chat_instance` exactly: prompt and full text each tokenized and truncated to
+//                        maxLength, EOS appended when the last token is not EOS (chat rows too), the first
+//                        len(prompt_ids) tokens of the full sequence masked. With SentencePiece, "Answer: " ends in a
+//                        lone `▁` that merges into the first answer token, so that token is never scored.
 import { IGNORE_INDEX, type Tokenizer } from '@unlearn/core';
 import { DataError } from './data-error.js';
 import { plainTemplate, type PromptFormatter } from './prompt-template.js';
@@ -14,6 +21,8 @@ export interface EncodedExample {
   row: number;
   /** True when tokens were cut from the answer's end to fit `maxLength`. */
   truncated: boolean;
+  /** The ids a generation starts from (the prompt as this boundary rule sees it); set by encodeQa. */
+  prompt?: number[];
 }
 
 /**
@@ -33,6 +42,8 @@ export interface EncodeQaOptions {
   overflow?: OverflowPolicy;
   /** Names the data in errors, e.g. the file the rows came from (`forget10.json:17: …`, row numbers 1-based). */
   source?: string;
+  /** Where the answer starts and when EOS is added: 'project' (default) or 'open-unlearning' (see the file comment). */
+  boundary?: 'project' | 'open-unlearning';
 }
 
 export interface EncodeQaReport {
@@ -83,6 +94,31 @@ export async function encodeQa(tokenizer: Tokenizer, rows: readonly QaRow[], opt
 
   const report: EncodeQaReport = { rows: rows.length, truncatedRows: [], tokensCut: 0, skippedRows: [], boundaryMerges: [] };
   const examples: EncodedExample[] = [];
+  if (options.boundary === 'open-unlearning') {
+    if (tokenizer.eosTokenId === null) throw new DataError(source, null, "boundary 'open-unlearning' appends EOS but the tokenizer has none");
+    for (let row = 0; row < rows.length; row++) {
+      const prompt = promptIds[row].slice(0, maxLength);
+      const inputIds = fullIds[row].slice(0, maxLength);
+      const truncated = inputIds.length < fullIds[row].length;
+      if (truncated) {
+        if (overflow === 'error') throw new DataError(source, row + 1, `row is ${fullIds[row].length} tokens, over maxLength ${maxLength}`);
+        if (overflow === 'skip') {
+          report.skippedRows.push(row);
+          continue;
+        }
+        report.truncatedRows.push(row);
+        report.tokensCut += fullIds[row].length - inputIds.length;
+      }
+      if (commonPrefixLength(prompt, inputIds) < prompt.length) report.boundaryMerges.push(row);
+      if (inputIds[inputIds.length - 1] !== tokenizer.eosTokenId) inputIds.push(tokenizer.eosTokenId);
+      if (prompt.length >= inputIds.length) {
+        throw new DataError(source, row + 1, 'the answer has no tokens after the prompt (open-unlearning: "no valid target tokens")');
+      }
+      const labels = inputIds.map((id, t) => (t < prompt.length ? IGNORE_INDEX : id));
+      examples.push({ inputIds, labels, row, truncated, prompt });
+    }
+    return { examples, report };
+  }
   for (let row = 0; row < rows.length; row++) {
     const inputIds = fullIds[row].slice();
     const answerStart = commonPrefixLength(promptIds[row], inputIds);
@@ -109,7 +145,7 @@ export async function encodeQa(tokenizer: Tokenizer, rows: readonly QaRow[], opt
       truncated = true;
     }
     const labels = inputIds.map((id, t) => (t < answerStart ? IGNORE_INDEX : id));
-    examples.push({ inputIds, labels, row, truncated });
+    examples.push({ inputIds, labels, row, truncated, prompt: inputIds.slice(0, answerStart) });
   }
   return { examples, report };
 }

@@ -44,6 +44,8 @@ export interface ChatTemplateOptions {
   specialTokens?: Record<string, string>;
   /** A system message placed before the question, when given. */
   systemPrompt?: string;
+  /** Extra template variables, e.g. `{ date_string: '10 Apr 2025' }` (open-unlearning pins Llama-3's date). */
+  variables?: Record<string, unknown>;
 }
 
 type Message = { role: 'system' | 'user' | 'assistant'; content: string };
@@ -62,7 +64,7 @@ export function chatTemplate(options: ChatTemplateOptions): PromptFormatter {
   }
   const specialTokens = options.specialTokens ?? {};
   const render = (messages: Message[], addGenerationPrompt: boolean): string =>
-    template.render({ ...specialTokens, messages, add_generation_prompt: addGenerationPrompt });
+    template.render({ ...specialTokens, ...options.variables, messages, add_generation_prompt: addGenerationPrompt });
   const userTurn = (question: string): Message[] => [
     ...(options.systemPrompt === undefined ? [] : [{ role: 'system' as const, content: options.systemPrompt }]),
     { role: 'user', content: question },
@@ -76,7 +78,27 @@ export function chatTemplate(options: ChatTemplateOptions): PromptFormatter {
 }
 
 /** The tokenizer's own chat template (tokenizer_config.json `chat_template`) with its special tokens. */
-export function tokenizerChatTemplate(tokenizer: Tokenizer, options: { systemPrompt?: string } = {}): PromptFormatter {
+export function tokenizerChatTemplate(
+  tokenizer: Tokenizer, options: { systemPrompt?: string; variables?: Record<string, unknown> } = {},
+): PromptFormatter {
   if (tokenizer.chatTemplate === undefined) throw new Error('chat template: the tokenizer has none (no chat_template in tokenizer_config.json)');
-  return chatTemplate({ template: tokenizer.chatTemplate, specialTokens: tokenizer.specialTokens, systemPrompt: options.systemPrompt });
+  return chatTemplate({
+    template: tokenizer.chatTemplate, specialTokens: tokenizer.specialTokens, systemPrompt: options.systemPrompt, variables: options.variables,
+  });
+}
+
+/** open-unlearning's non-chat `template_args` (configs/model/*.yaml): the prompt is `user_start + q + user_end + asst_start`. */
+export interface TagTemplateOptions {
+  userStart: string;
+  userEnd: string;
+  asstStart: string;
+}
+
+/**
+ * open-unlearning's tag template (`preprocess_chat_instance` with `apply_chat_template: False`): prompt =
+ * `userStart + q + userEnd + asstStart`, full = prompt + answer, both tokenized with the tokenizer's own BOS.
+ */
+export function tagTemplate(tags: TagTemplateOptions): PromptFormatter {
+  const prompt = (question: string): string => `${tags.userStart}${question}${tags.userEnd}${tags.asstStart}`;
+  return { prompt, full: (question, answer) => `${prompt(question)}${answer}`, addSpecialTokens: true, endsTurn: false };
 }

@@ -1,3 +1,4 @@
+import './register.js';
 // @unlearn/metrics — TOFU evaluation (probability, truth ratio, ROUGE, forget quality, model utility), membership
 // inference (LOSS, ZLib, Min-K%, Min-K%++) with AUC and privleak, extraction strength, exact memorization, perplexity.
 export { ksTwoSample } from './ks-two-sample.js';
@@ -23,4 +24,23 @@ export { answerLogProbs, answerStatsFromLogits, optionNormalisedProbs } from './
 export type { AnswerStats, AnswerStatsOptions } from './answer-log-probs.js';
 export { perplexity } from './perplexity.js';
 export { tofuSuite } from './tofu-suite.js';
-export type { TofuSuiteOptions, TofuSuiteResult, MetricResult } from './tofu-suite.js';
+export type { TofuSuiteOptions, TofuSuiteResult } from './tofu-suite.js';
+export { defineMetric, dependency, rowsOf, byIndex, mean } from './define-metric.js';
+export type { MetricResult, MetricSpec, EvalMetric, EvalContext, EvalSettings } from './define-metric.js';
+export { evaluateMetrics, resolveMetrics } from './evaluate-metrics.js';
+export type { EvaluateMetricsOptions, EvaluateMetricsResult } from './evaluate-metrics.js';
+export { TOFU_METRICS, RETAIN_REFERENCE_METRICS, SUITES } from './suites.js';
+export { readRetainLogs, parsePythonJson, retainTruthRatios } from './retain-logs.js';
+export { answerStats, optionStats, generations, groundTruths, labelTexts, encoded, exampleStats, greedyTexts, referenceText, memo } from './qa-passes.js';
+export { rougeResult } from './metric-rouge.js';
+export { miaResult, defineMia, referenceContext } from './metric-mia.js';
+export { gradNormScores } from './metric-mia-gradnorm.js';
+export type { GradNormP } from './metric-mia-gradnorm.js';
+export { completionExamples, fewShotFormatter, KNOWMEM_STOPWORDS } from './metric-muse.js';
+export type { MultipleChoiceRow } from './metric-multiple-choice.js';
+export { MUSE_METRICS } from './suites.js';
+export { defineTruthRatio } from './metric-truth-ratio.js';
+export { probabilityResult, optionsProbabilityResult } from './metric-probability.js';
+export { MODEL_UTILITY_PARTS } from './metric-aggregates.js';
+export { relDiff } from './privleak.js';
+export { truthRatioProbMean } from './truth-ratio.js';

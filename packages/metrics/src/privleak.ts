@@ -11,3 +11,8 @@ export function privleak(aucUnlearned: number, aucRetain = 0.5): number {
   const ref = 1 - aucRetain;
   return ((score - ref) / (ref + 1e-10)) * 100;
 }
+
+/** open-unlearning `rel_diff`: (score − ref) / (ref + 1e-10) · 100, the relative change of one statistic vs the retain model's. */
+export function relDiff(score: number, ref: number): number {
+  return ((score - ref) / (ref + 1e-10)) * 100;
+}

@@ -70,7 +70,8 @@ describe('tofuSuite on stories260K × TOFU (3 rows per split)', () => {
       expect(Object.keys((m[mia].holdout as { value_by_index: object }).value_by_index)).toHaveLength(N);
     }
     const written = JSON.parse(await readFile(path.join(tmp, 'retain-model.json'), 'utf8'));
-    expect(written).toEqual(JSON.parse(JSON.stringify(m)));
+    expect(written).toEqual(JSON.parse(JSON.stringify({ ...m, eval_settings: first.settings })));
+    expect(written.eval_settings).toMatchObject({ batchSize: 2, maxNewTokens: 12, maxLength: 512, template: 'plain', boundary: 'project', k: 0.4 });
   });
 
   it('is internally consistent (probabilities, truth ratios, model utility)', () => {
@@ -106,7 +107,7 @@ describe('tofuSuite on stories260K × TOFU (3 rows per split)', () => {
 
   it('reports forget quality as null, with a warning, when no retain logs are given', () => {
     expect(first.metrics.forget_quality.agg_value).toBeNull();
-    expect(warnings.join('\n')).toMatch(/no retainLogsPath/);
+    expect(warnings.join('\n')).toMatch(/forget_quality: no retain-only model evaluation/);
   });
 
   it('computes forget quality and privleak from retain logs (same model → p = 1, privleak 0)', async () => {

@@ -122,18 +122,24 @@ export class Gpt2 extends TransformerLM {
     let x = tf.add(tokens, positions) as Tensor2D;
     record(x);
     const cache: KVCache = [];
+    // Conv1D x·W + b, plus the adapter's delta (LoRA) where one is attached
+    const conv = (x: Tensor2D, m: string) => this.adapted(`transformer.${m}`, x, conv1d(x, p(`${m}.weight`), p(`${m}.bias`)));
+    const checkpoint = !o.cache && !o.useCache;
     for (let i = 0; i < c.n_layer; i++) {
       const l = `h.${i}.`;
-      // attention block: x + c_proj(attn(split(c_attn(ln_1(x)))))
-      const h = layerNorm(x, p(`${l}ln_1.weight`), p(`${l}ln_1.bias`), eps);
-      const [q, k, v] = tf.split(conv1d(h, p(`${l}attn.c_attn.weight`), p(`${l}attn.c_attn.bias`)), 3, 1) as Tensor2D[];
-      const att = attention(q, k, v, ctx, { heads: H, kvHeads: H, headDim: D / H }, o.cache?.[i] ?? null, !!o.useCache);
-      if (att.cache) cache.push(att.cache);
-      x = tf.add(x, conv1d(att.out, p(`${l}attn.c_proj.weight`), p(`${l}attn.c_proj.bias`)));
-      // MLP block: x + c_proj(gelu(c_fc(ln_2(x))))
-      const h2 = layerNorm(x, p(`${l}ln_2.weight`), p(`${l}ln_2.bias`), eps);
-      const m = gelu(conv1d(h2, p(`${l}mlp.c_fc.weight`), p(`${l}mlp.c_fc.bias`)), exact) as Tensor2D;
-      x = tf.add(x, conv1d(m, p(`${l}mlp.c_proj.weight`), p(`${l}mlp.c_proj.bias`)));
+      const block = (x: Tensor2D, [bias]: Tensor[]): Tensor2D => {
+        // attention block: x + c_proj(attn(split(c_attn(ln_1(x)))))
+        const h = layerNorm(x, p(`${l}ln_1.weight`), p(`${l}ln_1.bias`), eps);
+        const [q, k, v] = tf.split(conv(h, `${l}attn.c_attn`), 3, 1) as Tensor2D[];
+        const att = attention(q, k, v, { ...ctx, bias: bias as typeof ctx.bias }, { heads: H, kvHeads: H, headDim: D / H }, o.cache?.[i] ?? null, !!o.useCache);
+        if (att.cache) cache.push(att.cache);
+        x = tf.add(x, conv(att.out, `${l}attn.c_proj`));
+        // MLP block: x + c_proj(gelu(c_fc(ln_2(x))))
+        const h2 = layerNorm(x, p(`${l}ln_2.weight`), p(`${l}ln_2.bias`), eps);
+        const m = gelu(conv(h2, `${l}mlp.c_fc`), exact) as Tensor2D;
+        return tf.add(x, conv(m, `${l}mlp.c_proj`));
+      };
+      x = checkpoint ? this.layer(x, this.layerParams(`transformer.${l}`), [ctx.bias], block) : block(x, [ctx.bias]);
       record(x);
     }
     let out = layerNorm(x, p('ln_f.weight'), p('ln_f.bias'), eps);

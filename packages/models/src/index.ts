@@ -9,3 +9,6 @@ export { loadTokenizer, HFTokenizer, padBatch } from './tokenizer.js';
 export type { TokenizerImplementation, PaddedBatch, PadOptions } from './tokenizer.js';
 export { generate, generateTokens, sampleToken } from './generate.js';
 export type { GenerateOptions, GenerateResult } from './generate.js';
+export type { LinearAdapter } from './transformer.js';
+export { applyLora, loadLora, saveLora, mergeLora, loraOf, LoraAdapter, linearModules, matchesTarget, loraOptionsSchema, ADAPTER_CONFIG, ADAPTER_WEIGHTS } from './lora.js';
+export type { LoraOptions, LoraSettings, SaveLoraOptions } from './lora.js';

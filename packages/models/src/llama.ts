@@ -190,21 +190,29 @@ export class Llama extends TransformerLM {
     let x = tf.gather(this.p('model.embed_tokens.weight'), tf.reshape(inputIds, [B * T])) as Tensor2D;
     record(x);
     const cache: KVCache = [];
+    // one decoder layer; `lin` adds the adapter's delta (LoRA) where one is attached
+    const lin = (x: Tensor2D, m: string) => this.adapted(m, x, linear(x, this.p(`${m}.weight`), bias(`${m}.bias`)) as Tensor2D);
+    const checkpoint = !o.cache && !o.useCache;
     for (let i = 0; i < c.num_hidden_layers; i++) {
       const l = `model.layers.${i}.`;
-      // attention block: x + o_proj(attn(rope(q), rope(k), v))
-      const h = rmsNorm(x, this.p(`${l}input_layernorm.weight`), c.rms_norm_eps);
-      const q = this.applyRope(linear(h, this.p(`${l}self_attn.q_proj.weight`), bias(`${l}self_attn.q_proj.bias`)) as Tensor2D, H, cos, sin);
-      const k = this.applyRope(linear(h, this.p(`${l}self_attn.k_proj.weight`), bias(`${l}self_attn.k_proj.bias`)) as Tensor2D, G, cos, sin);
-      const v = linear(h, this.p(`${l}self_attn.v_proj.weight`), bias(`${l}self_attn.v_proj.bias`)) as Tensor2D;
-      const att = attention(q, k, v, ctx, { heads: H, kvHeads: G, headDim: hd }, o.cache?.[i] ?? null, !!o.useCache);
-      if (att.cache) cache.push(att.cache);
-      x = tf.add(x, linear(att.out, this.p(`${l}self_attn.o_proj.weight`), bias(`${l}self_attn.o_proj.bias`)));
-      // SwiGLU MLP (Shazeer 2020): down(silu(gate(h)) ⊙ up(h))
-      const h2 = rmsNorm(x, this.p(`${l}post_attention_layernorm.weight`), c.rms_norm_eps);
-      const gate = linear(h2, this.p(`${l}mlp.gate_proj.weight`), bias(`${l}mlp.gate_proj.bias`));
-      const up = linear(h2, this.p(`${l}mlp.up_proj.weight`), bias(`${l}mlp.up_proj.bias`));
-      x = tf.add(x, linear(swiglu(gate, up), this.p(`${l}mlp.down_proj.weight`), bias(`${l}mlp.down_proj.bias`)));
+      const block = (x: Tensor2D, [cos, sin, bias]: Tensor[]): Tensor2D => {
+        const ctxi = { ...ctx, bias: bias as typeof ctx.bias };
+        // attention block: x + o_proj(attn(rope(q), rope(k), v))
+        const h = rmsNorm(x, this.p(`${l}input_layernorm.weight`), c.rms_norm_eps);
+        const q = this.applyRope(lin(h, `${l}self_attn.q_proj`), H, cos, sin);
+        const k = this.applyRope(lin(h, `${l}self_attn.k_proj`), G, cos, sin);
+        const v = lin(h, `${l}self_attn.v_proj`);
+        const att = attention(q, k, v, ctxi, { heads: H, kvHeads: G, headDim: hd }, o.cache?.[i] ?? null, !!o.useCache);
+        if (att.cache) cache.push(att.cache);
+        x = tf.add(x, lin(att.out, `${l}self_attn.o_proj`));
+        // SwiGLU MLP (Shazeer 2020): down(silu(gate(h)) ⊙ up(h))
+        const h2 = rmsNorm(x, this.p(`${l}post_attention_layernorm.weight`), c.rms_norm_eps);
+        const gate = lin(h2, `${l}mlp.gate_proj`);
+        const up = lin(h2, `${l}mlp.up_proj`);
+        return tf.add(x, lin(swiglu(gate, up) as Tensor2D, `${l}mlp.down_proj`));
+      };
+      const consts = [cos, sin, ctx.bias];
+      x = checkpoint ? this.layer(x, this.layerParams(l), consts, block) : block(x, consts);
       record(x);
     }
     let out = rmsNorm(x, this.p('model.norm.weight'), c.rms_norm_eps);

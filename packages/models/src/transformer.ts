@@ -116,6 +116,42 @@ export function attention(
   return { out, cache: past || keep ? { key, value } : undefined };
 }
 
+/**
+ * y = f(x) whose backward recomputes f (activation checkpointing, Chen et al. 2016 "Training Deep Nets with Sublinear
+ * Memory Cost"): the forward keeps only x (f's intermediates are freed at once); the gradient re-runs f under its own
+ * tape and returns dy-weighted gradients for x and for each trainable weight f reads.
+ */
+function checkpointed<C extends Tensor[]>(x: Tensor2D, weights: tf.Variable[], consts: C, f: (x: Tensor2D, consts: C) => Tensor2D): Tensor2D {
+  const trainable = weights.filter((w) => w.trainable);
+  const n = consts.length;
+  const fn = tf.customGrad(((...args: unknown[]) => {
+    const save = args[args.length - 1] as tf.GradSaveFunc;
+    const xin = args[0] as Tensor2D;
+    const cs = args.slice(1, 1 + n) as C;
+    save([xin, ...cs]); // saved tensors outlive the forward's tidy; the recompute reads them
+    return {
+      value: tf.tidy(() => f(xin, cs)),
+      gradFunc: (dy: Tensor, saved: Tensor[]) => {
+        // tfjs keeps one global tape: a gradient taken inside a gradient function would replace (and then clear) the
+        // outer one, so it is put back afterwards
+        const state = (tf.engine() as unknown as { state: { activeTape: unknown } }).state;
+        const outer = state.activeTape;
+        const xv = tf.variable(saved[0], true); // shares x's buffer
+        const savedConsts = saved.slice(1) as C;
+        try {
+          const { grads } = tf.variableGrads(() => tf.sum(tf.mul(f(xv as unknown as Tensor2D, savedConsts), dy)) as tf.Scalar, [xv, ...trainable]);
+          const dx = grads[xv.name] ?? tf.zerosLike(xv);
+          return [dx, ...savedConsts.map((c) => tf.zerosLike(c)), ...trainable.map((w) => grads[w.name] ?? tf.zerosLike(w))];
+        } finally {
+          state.activeTape = outer;
+          xv.dispose();
+        }
+      },
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return (fn as unknown as (...a: Tensor[]) => Tensor2D)(x, ...consts, ...trainable);
+}
+
 /** Rows of a [batch·length, d] tensor at each sequence's last position: [batch, d]. */
 export function lastRows(x: Tensor2D, batch: number, length: number): Tensor2D {
   if (length === 1) return x;
@@ -132,12 +168,36 @@ export function checkInput(name: string, inputIds: Tensor2D, attentionMask: Tens
   }
 }
 
+/**
+ * Adds a module's extra output to a linear layer (LoRA: (α/r)·B·A·x, ./lora.ts). `module` is the layer's HF module path
+ * (`model.layers.0.self_attn.q_proj`); null = no change.
+ */
+export interface LinearAdapter {
+  delta(module: string, x: Tensor2D): Tensor2D | null;
+  /** The adapter's own variables (owned by the adapter; listed in the adapted model's params). */
+  readonly params: ParamMap;
+  /** True while the delta is random (dropout in training): a recomputed layer would not see the same draw. */
+  readonly stochastic?: boolean;
+  dispose(): void;
+}
+
 /** A decoder-only transformer whose parameters are tf.Variables named by their Hugging Face state-dict keys. */
 export abstract class TransformerLM implements GenerativeLM {
   readonly config: ModelConfig;
   readonly params: ParamMap;
   /** generation_config.json as loaded (eos_token_id, do_sample, …), written back by saveModel. */
   generationConfig?: Record<string, unknown>;
+  /** Low-rank (or other) additions to linear layers; set on views made by `view(adapter)` (./lora.ts: applyLora, loadLora). */
+  adapter: LinearAdapter | null = null;
+  /** The model this one is a view of (shares its weight variables); null for a model that owns its weights. */
+  base: TransformerLM | null = null;
+  /**
+   * Activation checkpointing (Chen et al. 2016): each layer's activations are recomputed in the backward pass instead of
+   * being kept from the forward (tf.customGrad per layer), so a step holds one layer's activations at a time.
+   */
+  gradientCheckpointing = false;
+  /** On a view: dispose the base model too when this one is disposed (the view owns it). */
+  disposeBase = false;
   private disposed = false;
 
   protected constructor(config: ModelConfig, params: ParamMap) {
@@ -158,6 +218,29 @@ export abstract class TransformerLM implements GenerativeLM {
   protected prepare(_totalLength: number): void {}
   protected slidingWindow(): number | null {
     return null;
+  }
+
+  /** The layer's output plus the adapter's delta for `module` when an adapter is attached. */
+  protected adapted(module: string, x: Tensor2D, y: Tensor2D): Tensor2D {
+    const d = this.adapter?.delta(module, x);
+    return d ? (tf.add(y, d) as Tensor2D) : y;
+  }
+
+  /**
+   * Runs one layer `f(x, consts)` — differentiable in x and in `weights`; `consts` are the per-call tensors it reads
+   * (rotary tables, attention bias), kept for the recompute — keeping no activations when gradientCheckpointing is on:
+   * the backward pass recomputes f under its own tape (tf.customGrad) and returns ∂/∂x and ∂/∂w of trainable weights.
+   */
+  protected layer<C extends Tensor[]>(x: Tensor2D, weights: tf.Variable[], consts: C, f: (x: Tensor2D, consts: C) => Tensor2D): Tensor2D {
+    if (!this.gradientCheckpointing) return f(x, consts);
+    if (this.adapter?.stochastic) throw new Error(`${this.family}: gradientCheckpointing recomputes each layer, so it cannot be combined with adapter dropout while training (set dropout 0)`);
+    return checkpointed(x, weights, consts, f);
+  }
+
+  /** Every parameter under a layer's prefix (its weights and any adapter's): what a checkpointed layer differentiates. */
+  protected layerParams(prefix: string): tf.Variable[] {
+    if (!this.gradientCheckpointing) return [];
+    return [...this.params].filter(([name]) => name.startsWith(prefix)).map(([, v]) => v);
   }
 
   protected p(name: string): tf.Variable {
@@ -199,8 +282,13 @@ export abstract class TransformerLM implements GenerativeLM {
     }) as unknown as StepOutput;
   }
 
-  /** An independent copy with non-trainable variables (the reference model of KL / NPO / DPO). */
+  /**
+   * An independent copy with non-trainable variables (the reference model of KL / NPO / DPO). The copy's variables share
+   * the original's buffers (tfjs reference-counts them): nothing is duplicated until the original's values change. On a
+   * model with an adapter the copy is the base with the adapter switched off: a view over the same weights, no copy.
+   */
   frozenCopy(): TransformerLM {
+    if (this.adapter && this.base) return this.base.view(null);
     const params: ParamMap = new Map();
     for (const [name, v] of this.params) params.set(name, tf.variable(v, false));
     const copy = this.withParams(params);
@@ -208,10 +296,36 @@ export abstract class TransformerLM implements GenerativeLM {
     return copy;
   }
 
+  /**
+   * The same architecture over the same weight variables with `adapter` attached (null: none); its params are this
+   * model's plus the adapter's. Disposing the view disposes the adapter and the view's constants, never the weights.
+   */
+  view(adapter: LinearAdapter | null): TransformerLM {
+    const params: ParamMap = new Map(this.params);
+    if (adapter) for (const [name, v] of adapter.params) params.set(name, v);
+    const m = this.withParams(params);
+    m.generationConfig = this.generationConfig;
+    m.gradientCheckpointing = this.gradientCheckpointing;
+    m.adapter = adapter;
+    m.base = this;
+    return m;
+  }
+
+  /** The same architecture over `params`, which the new model owns (its dispose frees them). */
+  rebuild(params: ParamMap): TransformerLM {
+    const m = this.withParams(params);
+    m.generationConfig = this.generationConfig;
+    m.gradientCheckpointing = this.gradientCheckpointing;
+    return m;
+  }
+
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    for (const v of this.params.values()) v.dispose();
+    if (this.base) {
+      this.adapter?.dispose();
+      if (this.disposeBase) this.base.dispose();
+    } else for (const v of this.params.values()) v.dispose();
     this.disposeConstants();
   }
 

@@ -3,10 +3,12 @@
 //   zᵢ ~ N(0, I) regenerated from sᵢ (never stored), zeroed on masked-out entries
 //   pᵢ = (ℓ(θ + μzᵢ) − ℓ(θ − μzᵢ)) / 2μ                    (two forward passes, no gradient tape)
 //   ĝ = (1/q) Σ pᵢ zᵢ,   E[ĝ] = ∇ℓ + O(μ²),   Var ∝ 1/q.
-// Parameters are moved by assigning θ ± μz and restored by re-assigning their ORIGINAL buffers, so nothing drifts
-// through floating-point round-off (MeZO's in-place +μz −2μz +μz does). The 2q losses are evaluated as tensors
-// (ctx.probe.loss()) and read back together in ONE asynchronous download after θ is restored: no dataSync (WebGPU in
-// Node has none), one GPU sync per step instead of 2q, and θ is never left perturbed across an await.
+// Parameters are moved in place as MeZO does (θ += μz, θ −= 2μz, θ += μz, one parameter at a time, z regenerated from
+// its seed each time): no second copy of θ is kept, so the step's memory is the weights plus one parameter-sized
+// scratch. θ comes back to within fp32 round-off of where it was (a few ulp of μ|z| per entry), as in MeZO. The 2q
+// losses are evaluated as tensors (ctx.probe.loss()) and read back together in ONE asynchronous download after θ is
+// restored: no dataSync (WebGPU in Node has none), one GPU sync per step instead of 2q, and θ is never left perturbed
+// across an await.
 import * as tf from '@tensorflow/tfjs-core';
 import type { Scalar, Tensor } from '@tensorflow/tfjs-core';
 import type { CurvatureProbe, Mask, ParamMap, TensorMap } from '@unlearn/core';
@@ -49,35 +51,43 @@ export interface Projections {
   /** Mean of (ℓ₊ + ℓ₋)/2 over the queries: the loss estimate at θ. */
   loss: number;
 }
+// With `restore = false` θ is returned at θ₀ − μ·z(last seed): the caller adds μ·z(last seed) back as part of its update.
 
-/** Evaluates the q two-point projections at the current θ (2q forward passes, one download) and restores θ exactly. */
-export async function projections(params: ParamMap, live: Map<string, Tensor | undefined>, probe: CurvatureProbe, queries: number, mu: number, seed: number): Promise<Projections> {
-  const names = [...live.keys()];
-  const originals = new Map(names.map((n) => [n, tf.clone(params.get(n)!)])); // shares buffers: no copy
+/** θ ← θ + scale·z(querySeed) in place, one parameter at a time (the old buffer is freed as the new one is written). */
+export function shiftAlong(params: ParamMap, live: Map<string, Tensor | undefined>, querySeed: number, scale: number): void {
+  [...live.keys()].forEach((name, j) => {
+    const p = params.get(name)!;
+    tf.tidy(() => p.assign(tf.add(p, tf.mul(direction(p.shape, querySeed, j, live.get(name)), scale))));
+  });
+}
+
+/** Evaluates the q two-point projections at the current θ (2q forward passes, one download), perturbing θ in place. */
+export async function projections(
+  params: ParamMap, live: Map<string, Tensor | undefined>, probe: CurvatureProbe, queries: number, mu: number, seed: number, restore = true,
+): Promise<Projections> {
   const seeds: number[] = [];
   const losses: Scalar[] = []; // ℓ₊, ℓ₋ of each query, in order
-  const moveTo = (querySeed: number, sign: 1 | -1) => {
-    names.forEach((name, j) => {
-      const p = params.get(name)!;
-      tf.tidy(() => p.assign(tf.add(originals.get(name)!, tf.mul(direction(p.shape, querySeed, j, live.get(name)), sign * mu))));
-    });
-  };
   let packed: Tensor;
+  let offset = 0; // θ is at θ₀ + offset·μ·z(current seed)
+  let current = 0;
   try {
     for (let i = 0; i < queries; i++) {
-      const s = mix32(seed, i);
-      moveTo(s, 1);
+      current = mix32(seed, i);
+      shiftAlong(params, live, current, mu);
+      offset = 1;
       losses.push(probe.loss());
-      moveTo(s, -1);
+      shiftAlong(params, live, current, -2 * mu);
+      offset = -1;
       losses.push(probe.loss());
-      seeds.push(s);
+      seeds.push(current);
+      if (!restore && i === queries - 1) break; // the caller folds the last +μz into its update (one z pass fewer)
+      shiftAlong(params, live, current, mu);
+      offset = 0;
     }
     packed = tf.stack(losses);
+    offset = 0;
   } finally {
-    for (const [name, t] of originals) {
-      params.get(name)!.assign(t);
-      t.dispose();
-    }
+    if (offset !== 0) shiftAlong(params, live, current, -offset * mu); // a failed forward leaves θ where it was
     tf.dispose(losses);
   }
   let values: Float32Array | Int32Array | Uint8Array;
@@ -94,6 +104,21 @@ export async function projections(params: ParamMap, live: Map<string, Tensor | u
     lossSum += (plus + minus) / 2;
   }
   return { seeds, projected, loss: lossSum / queries };
+}
+
+/** ĝ = (1/q) Σ pᵢ zᵢ for one parameter (index j of `live`), regenerated from the seeds. The caller disposes it. */
+export function gradientOf(p: Tensor, j: number, mask: Tensor | undefined, pr: Projections): Tensor {
+  return tf.tidy(() => addAll(pr.seeds.map((s, i) => tf.mul(direction(p.shape, s, j, mask), pr.projected[i] / pr.seeds.length))));
+}
+
+/**
+ * For a parameter left at θ₀ − μ·z_q by `projections(…, restore = false)`: θ₀ and ĝ = (1/q) Σ pᵢ zᵢ from ONE draw of each
+ * zᵢ (the restore and the estimate share z_q). Call inside tf.tidy.
+ */
+export function restoredAndGradient(p: Tensor, j: number, mask: Tensor | undefined, pr: Projections, mu: number): { theta: Tensor; g: Tensor } {
+  const zs = pr.seeds.map((s) => direction(p.shape, s, j, mask));
+  const g = addAll(zs.map((z, i) => tf.mul(z, pr.projected[i] / pr.seeds.length)));
+  return { theta: tf.add(p, tf.mul(zs[zs.length - 1], mu)), g };
 }
 
 /** ĝ = (1/q) Σ pᵢ zᵢ for every perturbable parameter (directions regenerated from their seeds). The caller disposes it. */

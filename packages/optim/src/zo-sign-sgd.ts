@@ -4,7 +4,7 @@ import type { Optimizer, ParamMap, StepContext, StepStats, TensorMap } from '@un
 import { z } from 'zod';
 import { lr, nonnegative, parseOptions, stepSeed } from './options.js';
 import { keepFrozen, ParamState } from './param-state.js';
-import { gradientFromProjections, perturbable, projections, zerothOrderOptions } from './zeroth-order.js';
+import { perturbable, projections, restoredAndGradient, zerothOrderOptions } from './zeroth-order.js';
 
 export const zoSignSgdOptions = z.object({ lr: lr.default(1e-5), weightDecay: nonnegative.default(0), ...zerothOrderOptions }).strict();
 export type ZoSignSgdOptions = z.input<typeof zoSignSgdOptions>;
@@ -20,16 +20,15 @@ export function zoSignSgd(options: ZoSignSgdOptions = {}): Optimizer {
       if (!ctx.probe) throw new Error('zoSignSgd: needs ctx.probe.loss() (run it through the Trainer)');
       const eta = ctx.lr ?? o.lr;
       const live = perturbable('zoSignSgd', params, ctx.mask);
-      const pr = await projections(params, live, ctx.probe, o.queries, o.mu, stepSeed(ctx.seed, state.counter('step')));
-      const ghat = gradientFromProjections(params, live, pr);
-      for (const [name, m] of live) {
+      const pr = await projections(params, live, ctx.probe, o.queries, o.mu, stepSeed(ctx.seed, state.counter('step')), false); // θ at θ₀ − μz_q
+      [...live].forEach(([name, m], j) => {
         const p = params.get(name)!;
         tf.tidy(() => {
-          const decayed = o.weightDecay && p.rank >= 2 ? tf.mul(p, 1 - eta * o.weightDecay) : p;
-          p.assign(keepFrozen(m, tf.sub(decayed, tf.mul(tf.sign(ghat.get(name)!), eta)), p));
+          const { theta, g } = restoredAndGradient(p, j, m, pr, o.mu);
+          const decayed = o.weightDecay && p.rank >= 2 ? tf.mul(theta, 1 - eta * o.weightDecay) : theta;
+          p.assign(keepFrozen(m, tf.sub(decayed, tf.mul(tf.sign(g), eta)), theta));
         });
-      }
-      tf.dispose([...ghat.values()]);
+      });
       state.setCounter('step', state.counter('step') + 1);
       return { lr: eta, loss: pr.loss, projectedGrad: pr.projected.reduce((a, b) => a + b, 0) / o.queries };
     },

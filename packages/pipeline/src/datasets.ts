@@ -2,7 +2,9 @@
 // an optional subset of authors that keeps TOFU's structure (each author = `qaPerAuthor` consecutive rows). The
 // evaluation splits come from @unlearn/data's `loadTofuSuiteData` (./evaluate.ts).
 import type { Tokenizer } from '@unlearn/core';
-import { encodeQa, firstAuthors, loadTofuSplit, type EncodedExample, type QaRow, type TofuSplit } from '@unlearn/data';
+import {
+  encodeQa, firstAuthors, loadTofuSplit, templateFormatter, type EncodedExample, type QaRow, type TemplateSettings, type TofuSplit,
+} from '@unlearn/data';
 import type { RunConfig } from './config/schema.js';
 
 export interface QaSplits {
@@ -31,7 +33,13 @@ export async function loadSplits(data: RunConfig['data'], need: { train?: boolea
   return { train, forget, retain };
 }
 
-/** Tokenizes QA rows with TOFU's prompt format and label mask, cutting answers that overflow `maxLength`. */
-export async function encodeRows(tokenizer: Tokenizer, rows: readonly QaRow[], maxLength: number, source: string): Promise<EncodedExample[]> {
-  return (await encodeQa(tokenizer, rows, { maxLength, source })).examples;
+/**
+ * Tokenizes QA rows with the run's prompt format and answer boundary (`template`: eval-template.ts; default TOFU's
+ * plain format) and label mask, cutting answers that overflow `maxLength`.
+ */
+export async function encodeRows(
+  tokenizer: Tokenizer, rows: readonly QaRow[], maxLength: number, source: string, template: TemplateSettings = {},
+): Promise<EncodedExample[]> {
+  const formatter = templateFormatter(tokenizer, template);
+  return (await encodeQa(tokenizer, rows, { maxLength, source, formatter, boundary: template.boundary })).examples;
 }

@@ -3,11 +3,12 @@
 // fine-tuning batches ({ train }), not a forget set.
 import { get } from '@unlearn/core';
 import { defaultPadTokenId, planTokenBatches } from '@unlearn/data';
-import { saveModel } from '@unlearn/models';
 import type { RunConfig, RunConfigInput } from './config/schema.js';
 import { encodeRows, loadSplits } from './datasets.js';
+import { evalTemplate } from './eval-template.js';
 import { evaluateModel } from './evaluate.js';
 import { loadRunModel } from './model-io.js';
+import { saveRunModel } from './lora-run.js';
 import type { RunSummary } from './report/report.js';
 import { inRunFolder, resolveRunConfig, type RunContext, type RunOptions, type RunResult } from './run/run.js';
 import { runTrainLoop } from './train-loop.js';
@@ -35,7 +36,7 @@ async function finetuneRun(ctx: RunContext): Promise<RunSummary> {
   const optimizer = optimizerFor(config);
   try {
     const splits = await loadSplits(config.data, { train: true });
-    const examples = await encodeRows(tokenizer, splits.train, config.data.maxLength, `${config.data.train}.json`);
+    const examples = await encodeRows(tokenizer, splits.train, config.data.maxLength, `${config.data.train}.json`, evalTemplate(config));
     const epochs = Math.max(1, Math.round(config.training.epochs));
     const plan = planTokenBatches(examples, {
       batchSize: config.training.batchSize, epochs, seed: config.training.seed, shuffle: true, padTokenId: defaultPadTokenId(tokenizer),
@@ -47,7 +48,7 @@ async function finetuneRun(ctx: RunContext): Promise<RunSummary> {
       batches: { steps, batch: (i) => ({ train: plan.batch(i) }) },
       lr: config.optimizer.lr, schedule: config.training.schedule, warmupSteps: config.training.warmupSteps, clipNorm: config.training.clipNorm,
     });
-    await saveModel(model, folder.checkpoint, { tokenizer });
+    await saveRunModel(model, folder.checkpoint, { tokenizer, baseModel: config.model.path });
     log.event('checkpoint', { dir: folder.checkpoint });
     const summary: RunSummary = {
       name: folder.name, method: `finetune + ${config.optimizer.name}`, objective: 'nll', optimizer: config.optimizer.name,

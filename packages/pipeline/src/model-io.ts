@@ -4,6 +4,7 @@ import path from 'node:path';
 import { existsSync } from 'node:fs';
 import { createModel, loadModel, loadTokenizer, type HFTokenizer, type TransformerLM } from '@unlearn/models';
 import type { RunConfig } from './config/schema.js';
+import { withRunAdapters } from './lora-run.js';
 
 export interface LoadedModel {
   model: TransformerLM;
@@ -12,7 +13,16 @@ export interface LoadedModel {
   source: string;
 }
 
+/** The run's model and tokenizer; with a `lora` section, the model carries LoRA adapters (./lora-run.ts). */
 export async function loadRunModel(config: RunConfig, seed = config.training.seed): Promise<LoadedModel> {
+  const loaded = await loadBaseModel(config, seed);
+  const model = await withRunAdapters(loaded.model, config);
+  const l = config.lora;
+  const source = l ? `${loaded.source} + LoRA ${l.adapter ?? `r=${l.r} alpha=${l.alpha} on ${l.targetRegex ?? l.targets.join(',')}`}` : loaded.source;
+  return { ...loaded, model, source };
+}
+
+async function loadBaseModel(config: RunConfig, seed: number): Promise<LoadedModel> {
   const m = config.model;
   const tokenizerDir = m.tokenizer ?? m.path;
   if (!tokenizerDir) throw new Error('model: set model.path (a Hugging Face folder) or model.create with model.tokenizer');

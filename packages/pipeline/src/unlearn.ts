@@ -6,13 +6,14 @@ import type { Mask, TokenBatch } from '@unlearn/core';
 import { get } from '@unlearn/core';
 import { collate, defaultPadTokenId, idkAlternates, loadIdkAnswers, planUnlearnBatches, type EncodedExample } from '@unlearn/data';
 import { exampleSetCurvature } from '@unlearn/optim';
-import { saveModel } from '@unlearn/models';
 import type { RunConfigInput } from './config/schema.js';
 import { encodeRows, loadSplits } from './datasets.js';
+import { evalTemplate } from './eval-template.js';
 import { evaluateModel } from './evaluate.js';
 import { optimizerFor } from './finetune.js';
 import { buildMask } from './mask-data.js';
 import { loadRunModel } from './model-io.js';
+import { saveRunModel } from './lora-run.js';
 import type { RunSummary } from './report/report.js';
 import { inRunFolder, resolveRunConfig, type RunContext, type RunOptions, type RunResult } from './run/run.js';
 import { runTrainLoop } from './train-loop.js';
@@ -44,13 +45,13 @@ async function unlearnRun(ctx: RunContext): Promise<RunSummary> {
   try {
     const splits = await loadSplits(config.data);
     const { maxLength } = config.data;
-    const forget = await encodeRows(tokenizer, splits.forget, maxLength, `${config.data.forget}.json`);
+    const forget = await encodeRows(tokenizer, splits.forget, maxLength, `${config.data.forget}.json`, evalTemplate(config));
     const needs = optimizer.needs ?? {};
-    const retain = objective.needs.retain || config.mask || needs.retainSet ? await encodeRows(tokenizer, splits.retain, maxLength, `${config.data.retain}.json`) : undefined;
+    const retain = objective.needs.retain || config.mask || needs.retainSet ? await encodeRows(tokenizer, splits.retain, maxLength, `${config.data.retain}.json`, evalTemplate(config)) : undefined;
     let alternate;
     if (objective.needs.alternate) {
       const refusals = await loadIdkAnswers(path.join(config.data.dir, 'idontknow.jsonl'));
-      alternate = await encodeRows(tokenizer, idkAlternates(splits.forget, refusals, config.training.seed), maxLength, 'idontknow.jsonl');
+      alternate = await encodeRows(tokenizer, idkAlternates(splits.forget, refusals, config.training.seed), maxLength, 'idontknow.jsonl', evalTemplate(config));
     }
     const padTokenId = defaultPadTokenId(tokenizer);
     const epochs = Math.max(1, Math.round(config.training.epochs));
@@ -91,7 +92,7 @@ async function unlearnRun(ctx: RunContext): Promise<RunSummary> {
       lr: config.optimizer.lr, schedule: config.training.schedule, warmupSteps: config.training.warmupSteps, clipNorm: config.training.clipNorm,
       sets,
     });
-    await saveModel(model, folder.checkpoint, { tokenizer });
+    await saveRunModel(model, folder.checkpoint, { tokenizer, baseModel: config.model.path });
     log.event('checkpoint', { dir: folder.checkpoint });
     const summary: RunSummary = {
       name: folder.name, method: methodName(config), objective: objective.name, optimizer: optimizer.name, mask: config.mask?.name,

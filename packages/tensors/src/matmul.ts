@@ -39,6 +39,29 @@ function variant(transposeA: boolean, transposeB: boolean): MatmulFn {
 }
 
 /**
+ * `a · b` where `b` is a frozen weight (a non-trainable tf.Variable): `b` is closed over instead of being an input of the
+ * customGrad, so the backward computes only ∂/∂a. A customGrad computes every input's gradient eagerly, so passing a
+ * frozen weight as an input would cost a dW = dyᵀ·x matmul per layer that nothing uses (LoRA, norm-only training).
+ */
+function frozenRight(a: Tensor, b: Tensor, transposeA: boolean, transposeB: boolean): Tensor {
+  const f = tf.customGrad(((x: Tensor, save: tf.GradSaveFunc) => {
+    save([x]);
+    const A = transposeA ? swapLast(x) : x;
+    const B = transposeB ? swapLast(b) : b;
+    return {
+      value: tf.matMul(A, B),
+      gradFunc: (dy: Tensor) => {
+        const B2 = transposeB ? swapLast(b) : b;
+        return [transposeA ? tf.matMul(B2, swapLast(dy)) : tf.matMul(dy, swapLast(B2))];
+      },
+    };
+  }) as unknown as (...args: (Tensor | tf.GradSaveFunc)[]) => { value: Tensor; gradFunc: (dy: Tensor, saved: Tensor[]) => Tensor[] });
+  return (f as unknown as (x: Tensor) => Tensor)(a);
+}
+
+const isFrozen = (t: Tensor) => t instanceof tf.Variable && !t.trainable;
+
+/**
  * `a · b` (with optional transposes) for rank-2 or equal-batch rank-3 inputs, differentiable in both.
  * For [.., n, k] · [k, m] with a rank-3 `a`, reshape to 2-D first: broadcast rank-3×rank-2 gradients throw in tfjs.
  */
@@ -55,7 +78,9 @@ export function matmul<T extends Tensor>(a: T, b: Tensor, transposeA = false, tr
   // Only wasm needs the explicit transposes; backends whose kernels fold transposes into the product (native packs
   // them, webgpu/cpu index them) are faster with tfjs's own matMul and gradient — native 1-thread train step
   // 0.40–0.52 s → 0.25–0.27 s (bench/speed-native).
+  // (tf.matMul's own gradient is lazy per input: the tape never asks for a frozen weight's gradient)
   if (!EXPLICIT_TRANSPOSE_BACKENDS.has(tf.getBackend())) return tf.matMul(a, b, transposeA, transposeB) as T;
+  if (isFrozen(b) && !isFrozen(a)) return frozenRight(a, b, transposeA, transposeB) as T;
   return variant(transposeA, transposeB)(a, b) as T;
 }
 

@@ -108,6 +108,22 @@ describe('run config', () => {
     expect(() => flagOverrides(cmd2.opts())).toThrow(/--objective-options: expected key=value/);
   });
 
+  it('takes the lora section as one flag (--lora r=8,alpha=16,targets=q_proj,v_proj) or key by key', async () => {
+    const cmd = addConfigFlags(new Command().exitOverride());
+    cmd.parse(['--lora', 'r=8,alpha=16,targets=q_proj,v_proj', '--lora-dropout', '0.05'], { from: 'user' });
+    const o = flagOverrides(cmd.opts());
+    const config = await loadRunConfig(undefined, o.overrides, o.flagByKey);
+    expect(config.lora).toMatchObject({ r: 8, alpha: 16, targets: ['q_proj', 'v_proj'], dropout: 0.05, rslora: false });
+    const one = addConfigFlags(new Command().exitOverride());
+    one.parse(['--lora-targets', 'q_proj,k_proj', '--lora-r', '4'], { from: 'user' });
+    const p = flagOverrides(one.opts());
+    expect((await loadRunConfig(undefined, p.overrides, p.flagByKey)).lora).toMatchObject({ r: 4, targets: ['q_proj', 'k_proj'] });
+    const bad = addConfigFlags(new Command().exitOverride());
+    bad.parse(['--lora', 'r=0'], { from: 'user' });
+    const q = flagOverrides(bad.opts());
+    expect(await errorOf(loadRunConfig(undefined, q.overrides, q.flagByKey))).toMatch(/^--lora \(lora\.r\): 0 — must be greater than 0/);
+  });
+
   it('validates plain objects too (mask needs a registered name)', () => {
     expect(() => validateRunConfig({ mask: { keep: 0.5 } }, 'x')).toThrow('x: mask.name: is required (expected string)');
     expect(validateRunConfig({ mask: { name: 'wagle' } }).mask).toEqual({ name: 'wagle', keep: 0.5, options: {} });

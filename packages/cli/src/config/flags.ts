@@ -17,6 +17,9 @@ export interface FlagSpec {
   description: string;
 }
 
+/** Sections that also take one flag for the whole section: `--lora r=8,alpha=16,targets=q_proj,v_proj`. */
+const SECTION_FLAGS = new Set(['lora']);
+
 /** Short names for the keys people type most. */
 const SHORT: Record<string, string> = { 'log.quiet': 'quiet' };
 
@@ -35,6 +38,8 @@ function unwrap(s: z.ZodTypeAny): { inner: z.ZodTypeAny; description?: string } 
 function walk(schema: z.ZodTypeAny, prefix: string[], out: FlagSpec[]): void {
   const { inner, description } = unwrap(schema);
   if (inner instanceof z.ZodObject && !prefix.includes('create')) {
+    const section = prefix.join('.');
+    if (SECTION_FLAGS.has(section)) out.push({ key: section, flag: `--${section}`, attribute: camel(section), kind: 'record', description: description ?? section });
     for (const [k, v] of Object.entries(inner.shape as Record<string, z.ZodTypeAny>)) walk(v, [...prefix, k], out);
     return;
   }
@@ -70,12 +75,19 @@ function parseRecord(flag: string, text: string): Record<string, unknown> {
     }
   }
   const out: Record<string, unknown> = {};
+  let last: string | undefined;
   for (const pair of t.split(',').filter(Boolean)) {
     const eq = pair.indexOf('=');
+    // `targets=q_proj,v_proj`: a bare item after key=value continues that key's value as a list
+    if (eq < 0 && last !== undefined) {
+      out[last] = [...(Array.isArray(out[last]) ? (out[last] as unknown[]) : [out[last]]), pair.trim()];
+      continue;
+    }
     if (eq <= 0) throw new Error(`${flag}: expected key=value[,key=value…] or a JSON object, got "${pair}"`);
     const raw = pair.slice(eq + 1).trim();
     const num = Number(raw);
-    out[pair.slice(0, eq).trim()] =
+    last = pair.slice(0, eq).trim();
+    out[last] =
       raw === 'true' ? true : raw === 'false' ? false : raw !== '' && Number.isFinite(num) ? num : raw;
   }
   return out;

@@ -11,7 +11,7 @@ export class ConfigError extends Error {
 }
 
 /** Keys whose values are file paths; in a config file they resolve against the file's folder. */
-const PATH_KEYS = ['out', 'model.path', 'model.tokenizer', 'data.dir', 'eval.retainModel', 'eval.retainEval'];
+const PATH_KEYS = ['out', 'model.path', 'model.tokenizer', 'data.dir', 'eval.retainModel', 'eval.retainEval', 'lora.adapter'];
 
 function keyPath(p: readonly (string | number)[]): string {
   return p.length ? p.join('.') : '(top level)';

@@ -3,6 +3,7 @@
 // are checked against the @unlearn/core registries at load time, so the error lists what is actually registered.
 import { z } from 'zod';
 import { list, type RegistryKind } from '@unlearn/core';
+import { loraSchema } from './lora-schema.js';
 
 export const BACKENDS = ['auto', 'wasm', 'cpu', 'webgpu', 'native', 'tensorflow', 'tensorflow-gpu'] as const;
 
@@ -83,10 +84,19 @@ export const trainingSchema = z
 export const evalSchema = z
   .object({
     enabled: z.boolean().default(true),
-    retainModel: z.string().optional().describe('retain-only model folder, for forget quality'),
-    retainEval: z.string().optional().describe("a retain-only model's eval.json (its truth ratios), instead of retainModel"),
+    retainModel: z.string().optional().describe('retain-only model folder: its truth ratios and Min-K AUC are evaluated on the fly (cached in the folder) for forget quality and privleak'),
+    retainEval: z.string().optional().describe("a retain-only model's eval.json or open-unlearning's TOFU_EVAL.json, instead of retainModel"),
     maxItems: z.number().int().positive().optional().describe('evaluate at most the first N items of each split'),
-    maxNewTokens: z.number().int().positive().default(32).describe('greedy answer tokens for ROUGE (the slowest part of evaluation)'),
+    maxNewTokens: z.number().int().positive().default(200).describe("greedy answer tokens for ROUGE (open-unlearning: 200; the slowest part of evaluation)"),
+    maxLength: z.number().int().min(2).optional().describe("tokens per evaluated sequence (default: min(512, the model's max_position_embeddings); separate from data.maxLength)"),
+    batchSize: z.number().int().positive().default(32).describe('rows per teacher-forced forward and per batched generation (open-unlearning: 32)'),
+    metrics: z.array(z.union([z.enum(['tofu', 'muse']), registryName('metric')])).optional().describe('evaluate these registered metrics or suites (tofu, muse) and what they depend on; default: tofu'),
+    template: z.enum(['plain', 'llama2-inst', 'chat']).default('plain').describe('prompt format, also used by finetune/unlearn: plain "Question: q\nAnswer: a", llama2-inst "[INST] q [/INST]a", chat (the jinja chat template)'),
+    chatTemplate: z.string().optional().describe('template chat: a jinja file to use instead of the tokenizer\'s chat_template'),
+    systemPrompt: z.string().optional().describe('template chat: system message (default "You are a helpful assistant."; "" for none)'),
+    dateString: z.string().optional().describe('template chat: the date_string variable (default "10 Apr 2025", as open-unlearning pins it)'),
+    data: z.record(z.string()).optional().describe('extra metric data, key=JSONL file: verbmem, forgetKnowmem(+Icl), retainKnowmem(+Icl), museForget, museHoldout, multipleChoice'),
+    compat: z.enum(['project', 'open-unlearning']).default('project').describe("answer boundary and EOS rule: project (common-prefix mask) or open-unlearning (preprocess_chat_instance exactly)"),
   })
   .strict();
 
@@ -100,6 +110,7 @@ export const runConfigSchema = z
     objective: objectiveSchema.default({}),
     optimizer: optimizerSchema.default({}),
     mask: maskSchema.optional(),
+    lora: loraSchema.optional().describe('train LoRA adapters instead of all weights (or load one with lora.adapter)'),
     training: trainingSchema.default({}),
     eval: evalSchema.default({}),
     log: z
