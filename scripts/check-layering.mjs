@@ -17,6 +17,7 @@ export const LAYERS = {
   tensors: 1, data: 1, objectives: 1,
   models: 2, optim: 2, attribution: 2, metrics: 2,
   train: 3,
+  robustness: 3, // quantizers, prompt attacks, Q/R scores: no Trainer needed, so the relearn loop lives in pipeline/src/attack.ts
   pipeline: 4,
   cli: 5,
 };

@@ -1,5 +1,6 @@
 # PyTorch twin of @unlearn/models' Llama (HF LlamaForCausalLM math: RMSNorm, rotate-half RoPE, grouped-query
-# attention, SwiGLU MLP, tied embeddings), timed on the same step kinds as bench/speed/tfjs_steps.mjs.
+# attention, SwiGLU MLP, tied embeddings; the model is bench/speed-native/torch_models.py's), timed on the step kinds
+# of `unlearn bench` (bench/speed/run.mjs runs both).
 # Usage: OMP_NUM_THREADS=N /usr/bin/python3 llama_torch.py --config config.json --threads N --mode MODE
 #   forward          forward + CE loss under no_grad
 #   adamw            zero_grad + forward + CE + backward + AdamW step (decay on rank >= 2 only)
@@ -9,10 +10,12 @@
 #   sophia-hutchinson backward + u⊙(Hu) with Hu by central finite differences of gradients (2 extra backward
 #                    passes; what @unlearn/optim does, since tfjs has no double backprop) + the Sophia update
 # Prints one JSON line: {"engine": "torch", "mode", "threads", "stepSeconds": [...], "tokensPerStep", "peakRssMB"}.
-import argparse, json, math, resource, time
+import argparse, json, os, resource, sys, time
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'speed-native'))
+from torch_models import llama  # noqa: E402
 
 ap = argparse.ArgumentParser()
 ap.add_argument('--config', required=True)
@@ -26,89 +29,11 @@ a = ap.parse_args()
 torch.set_num_threads(a.threads)
 torch.manual_seed(0)
 cfg = json.load(open(a.config))
-V, D, L = cfg['vocab_size'], cfg['hidden_size'], cfg['num_hidden_layers']
-H = cfg['num_attention_heads']
-KV = cfg.get('num_key_value_heads') or H
-HD = cfg.get('head_dim') or D // H
-FF = cfg['intermediate_size']
-EPS = cfg.get('rms_norm_eps', 1e-6)
-THETA = cfg.get('rope_theta', 10000.0)
 B, T = a.batch, a.seq
-
-
-class RMSNorm(nn.Module):
-    def __init__(self, d):
-        super().__init__()
-        self.weight = nn.Parameter(torch.ones(d))
-
-    def forward(self, x):
-        return self.weight * (x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + EPS))
-
-
-def rotate_half(x):
-    x1, x2 = x[..., : x.shape[-1] // 2], x[..., x.shape[-1] // 2:]
-    return torch.cat((-x2, x1), dim=-1)
-
-
-inv_freq = 1.0 / (THETA ** (torch.arange(0, HD, 2).float() / HD))
-freqs = torch.outer(torch.arange(T).float(), inv_freq)
-emb = torch.cat((freqs, freqs), dim=-1)
-COS, SIN = emb.cos()[None, None], emb.sin()[None, None]
-CAUSAL = torch.triu(torch.ones(T, T, dtype=torch.bool), 1)
-
-
-class Layer(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.input_layernorm, self.post_attention_layernorm = RMSNorm(D), RMSNorm(D)
-        self.q_proj = nn.Linear(D, H * HD, bias=False)
-        self.k_proj = nn.Linear(D, KV * HD, bias=False)
-        self.v_proj = nn.Linear(D, KV * HD, bias=False)
-        self.o_proj = nn.Linear(H * HD, D, bias=False)
-        self.gate_proj = nn.Linear(D, FF, bias=False)
-        self.up_proj = nn.Linear(D, FF, bias=False)
-        self.down_proj = nn.Linear(FF, D, bias=False)
-
-    def forward(self, x):
-        h = self.input_layernorm(x)
-        q = self.q_proj(h).view(B, T, H, HD).transpose(1, 2)
-        k = self.k_proj(h).view(B, T, KV, HD).transpose(1, 2)
-        v = self.v_proj(h).view(B, T, KV, HD).transpose(1, 2)
-        q, k = q * COS + rotate_half(q) * SIN, k * COS + rotate_half(k) * SIN
-        k, v = k.repeat_interleave(H // KV, dim=1), v.repeat_interleave(H // KV, dim=1)
-        att = (q @ k.transpose(-2, -1)) / math.sqrt(HD)
-        att = att.masked_fill(CAUSAL, float('-inf')).softmax(-1)
-        x = x + self.o_proj((att @ v).transpose(1, 2).reshape(B, T, H * HD))
-        h = self.post_attention_layernorm(x)
-        return x + self.down_proj(F.silu(self.gate_proj(h)) * self.up_proj(h))
-
-
-class Llama(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.embed_tokens = nn.Embedding(V, D)
-        self.layers = nn.ModuleList(Layer() for _ in range(L))
-        self.norm = RMSNorm(D)
-        for p in self.parameters():
-            if p.dim() == 2:
-                nn.init.normal_(p, 0, 0.02)
-
-    def forward(self, ids):
-        x = self.embed_tokens(ids)
-        for layer in self.layers:
-            x = layer(x)
-        return self.norm(x) @ self.embed_tokens.weight.t()  # tied lm_head
-
-
-model = Llama()
+V = cfg['vocab_size']
+twin = llama(cfg, B, T)
+model, ids, loss_fn = twin.model, twin.ids, twin.loss_and_logits
 params = [p for p in model.parameters()]
-ids = torch.randint(0, V, (B, T))
-labels = ids[:, 1:].reshape(-1)
-
-
-def loss_fn():
-    logits = model(ids)
-    return F.cross_entropy(logits[:, :-1].reshape(-1, V), labels), logits
 
 
 decay = [p for p in params if p.dim() >= 2]

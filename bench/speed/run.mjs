@@ -39,7 +39,15 @@ const median = (xs) => {
 const tmp = await mkdtemp(path.join(os.tmpdir(), 'unlearn-speed-'));
 const cpuinfo = await readFile('/proc/cpuinfo', 'utf8').catch(() => '');
 const cpuField = (k) => new RegExp(`^${k}\\s*:\\s*(.*)$`, 'm').exec(cpuinfo)?.[1];
-const results = { createdAt: new Date().toISOString(), machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, family: cpuField('cpu family'), model: cpuField('model'), node: process.version }, threads: torchThreads, batch, seq, tfjs: [], torch: [], skipped: [] };
+// ISA extensions that pick a kernel build, and the data-cache sizes per level (sysfs), printed with every result
+const flags = new Set((cpuField('flags') ?? '').split(/\s+/));
+const isaFlags = ['avx512f', 'avx512vl', 'avx2', 'fma', 'sse4_2'].filter((f) => flags.has(f));
+const caches = await Promise.all([0, 1, 2, 3, 4].map(async (i) => {
+  const dir = `/sys/devices/system/cpu/cpu0/cache/index${i}`;
+  const [level, type, size] = await Promise.all(['level', 'type', 'size'].map((f) => readFile(`${dir}/${f}`, 'utf8').then((t) => t.trim()).catch(() => null)));
+  return level && type !== 'Instruction' ? `L${level}${type === 'Data' ? 'd' : ''} ${size}` : null;
+})).then((xs) => xs.filter(Boolean).join(', '));
+const results = { createdAt: new Date().toISOString(), machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, family: cpuField('cpu family'), model: cpuField('model'), isaFlags, caches, loadBefore: os.loadavg()[0], node: process.version }, threads: torchThreads, batch, seq, tfjs: [], torch: [], skipped: [] };
 
 for (const backend of backends) {
   const out = path.join(tmp, `${backend}.json`);
@@ -70,6 +78,7 @@ for (const mode of MODES) {
   process.stderr.write(`${r.meanSeconds.toFixed(3)}s\n`);
 }
 await rm(tmp, { recursive: true, force: true });
+results.machine.loadAfter = os.loadavg()[0];
 
 const nativeInfo = results.tfjs.find((r) => r.backend === 'native')?.details;
 // Markdown: one row per (engine, mode); ratio = step time / PyTorch's step time for the same mode
@@ -77,7 +86,8 @@ const torchBy = Object.fromEntries(results.torch.map((r) => [r.mode, r]));
 const lines = [
   '# Speed: stories260K-architecture Llama, one training step',
   '',
-  `Batch ${batch} × ${seq} tokens; ${results.machine.cpus} × ${results.machine.cpu} (family ${results.machine.family} model ${results.machine.model}); Node ${results.machine.node}; PyTorch ${results.torch[0]?.torch}. ` +
+  `Batch ${batch} × ${seq} tokens; ${results.machine.cpus} × ${results.machine.cpu} (family ${results.machine.family} model ${results.machine.model}; ISA flags ${isaFlags.join(' ')}; caches ${caches}); Node ${results.machine.node}; PyTorch ${results.torch[0]?.torch}. ` +
+    `Load average (1 min) before/after: ${results.machine.loadBefore.toFixed(2)} / ${results.machine.loadAfter.toFixed(2)} on ${results.machine.cpus} CPUs — the machine is shared with other jobs. ` +
     `**Every engine at ${torchThreads} thread(s)** (native via UNLEARN_NATIVE_THREADS, PyTorch via torch.set_num_threads; wasm and cpu are single-threaded). ` +
     `Median of ${steps} timed steps after 2 warm-up (cpu: 1 step); Sophia modes use k = 1 (a curvature estimate every step). "× torch" = step time ÷ PyTorch's for the same mode. ` +
     `Each engine runs in its own process one after the other, so on a shared machine the ratios carry its load swings; the interleaved native-vs-PyTorch comparison is bench/speed-native. Written by \`node bench/speed/run.mjs\` on ${results.createdAt}.`,

@@ -471,6 +471,32 @@ Napi::Value RmsNorm(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// Runs f(r0, r1, partials) on row ranges of a [rows, cols] problem across the pool, where f also accumulates column
+// sums (a norm's weight gradients) into partials[i] (zeroed, [cols] each, one set per range); then writes the sum of
+// the ranges' partials into out[i], in a fixed order, so the result does not depend on thread timing.
+template <size_t N, typename F>
+void rowsWithColumnSums(int64_t rows, int64_t cols, float* (&out)[N], F&& f) {
+  const int64_t threads = gPool->size();
+  const int64_t chunks = threads > 1 && rows * cols >= 2 * kGrain ? (rows < threads ? rows : threads) : 1;
+  std::vector<float> partial(static_cast<size_t>(N * chunks * cols), 0.f);
+  const int64_t step = (rows + chunks - 1) / chunks;
+  auto run = [&](int64_t c) {
+    const int64_t r0 = c * step, r1 = r0 + step < rows ? r0 + step : rows;
+    float* ptrs[N];
+    for (size_t i = 0; i < N; i++) ptrs[i] = partial.data() + (static_cast<int64_t>(N) * c + static_cast<int64_t>(i)) * cols;
+    if (r0 < r1) f(r0, r1, ptrs);
+  };
+  if (chunks == 1) run(0);
+  else gPool->parallelFor(chunks, run);
+  for (size_t i = 0; i < N; i++) {
+    for (int64_t j = 0; j < cols; j++) {
+      float s = 0.f;
+      for (int64_t c = 0; c < chunks; c++) s += partial[(static_cast<int64_t>(N) * c + static_cast<int64_t>(i)) * cols + j];
+      out[i][j] = s;
+    }
+  }
+}
+
 // rmsNormGrad(x, w, rstd, dy, rows, cols, dx [rows, cols], dw [cols]): dw is overwritten (per-thread partials summed)
 Napi::Value RmsNormGrad(const Napi::CallbackInfo& info) {
   const float* x = f32(info[0], "x");
@@ -483,21 +509,10 @@ Napi::Value RmsNormGrad(const Napi::CallbackInfo& info) {
   need(info, f32Length(info[0]) >= rows * cols && f32Length(info[3]) >= rows * cols && f32Length(info[6]) >= rows * cols &&
        f32Length(info[1]) >= cols && f32Length(info[7]) >= cols && f32Length(info[2]) >= rows, "rmsNormGrad arrays too small");
   const KernelTable* kt = gKernels;
-  const int64_t threads = gPool->size();
-  const int64_t chunks = threads > 1 && rows * cols >= 2 * kGrain ? (rows < threads ? rows : threads) : 1;
-  std::vector<float> partial(static_cast<size_t>(chunks * cols), 0.f);
-  const int64_t step = (rows + chunks - 1) / chunks;
-  auto run = [&](int64_t c) {
-    const int64_t r0 = c * step, r1 = r0 + step < rows ? r0 + step : rows;
-    if (r0 < r1) kt->rmsNormGradRows(x, w, rstd, dy, cols, dx, partial.data() + c * cols, r0, r1);
-  };
-  if (chunks == 1) run(0);
-  else gPool->parallelFor(chunks, run);
-  for (int64_t j = 0; j < cols; j++) {
-    float s = 0.f;
-    for (int64_t c = 0; c < chunks; c++) s += partial[c * cols + j];
-    dw[j] = s;
-  }
+  float* sums[] = {dw};
+  rowsWithColumnSums(rows, cols, sums, [&](int64_t r0, int64_t r1, float* const* partial) {
+    kt->rmsNormGradRows(x, w, rstd, dy, cols, dx, partial[0], r0, r1);
+  });
   return info.Env().Undefined();
 }
 
@@ -540,6 +555,99 @@ Napi::Value SwiGluGrad(const Napi::CallbackInfo& info) {
        "swigluGrad arrays differ in length");
   const KernelTable* kt = gKernels;
   parallelRange(n, kGrain, [&](int64_t i0, int64_t i1) { kt->swigluGrad(g, u, dy, dg, du, i0, i1); });
+  return info.Env().Undefined();
+}
+
+// layerNorm(x [rows, cols], gamma [cols], beta [cols], rows, cols, eps, y [rows, cols], mean [rows], rstd [rows])
+Napi::Value LayerNorm(const Napi::CallbackInfo& info) {
+  const float* x = f32(info[0], "x");
+  const float* g = f32(info[1], "gamma");
+  const float* b = f32(info[2], "beta");
+  const int64_t rows = i64(info[3]), cols = i64(info[4]);
+  const float eps = static_cast<float>(info[5].As<Napi::Number>().DoubleValue());
+  float* y = f32(info[6], "y");
+  float* mean = f32(info[7], "mean");
+  float* rstd = f32(info[8], "rstd");
+  need(info, f32Length(info[0]) >= rows * cols && f32Length(info[1]) >= cols && f32Length(info[2]) >= cols &&
+       f32Length(info[6]) >= rows * cols && f32Length(info[7]) >= rows && f32Length(info[8]) >= rows,
+       "layerNorm arrays too small");
+  const KernelTable* kt = gKernels;
+  parallelRange(rows, kGrain / (cols > 0 ? cols : 1) + 1,
+                [&](int64_t r0, int64_t r1) { kt->layerNormRows(x, g, b, cols, eps, y, mean, rstd, r0, r1); });
+  return info.Env().Undefined();
+}
+
+// layerNormGrad(x, gamma, mean, rstd, dy, rows, cols, dx [rows, cols], dgamma [cols], dbeta [cols]): dgamma and dbeta
+// are overwritten (per-thread partials summed in a fixed order, so the result does not depend on timing)
+Napi::Value LayerNormGrad(const Napi::CallbackInfo& info) {
+  const float* x = f32(info[0], "x");
+  const float* g = f32(info[1], "gamma");
+  const float* mean = f32(info[2], "mean");
+  const float* rstd = f32(info[3], "rstd");
+  const float* dy = f32(info[4], "dy");
+  const int64_t rows = i64(info[5]), cols = i64(info[6]);
+  float* dx = f32(info[7], "dx");
+  float* dg = f32(info[8], "dgamma");
+  float* db = f32(info[9], "dbeta");
+  need(info, f32Length(info[0]) >= rows * cols && f32Length(info[4]) >= rows * cols && f32Length(info[7]) >= rows * cols &&
+       f32Length(info[1]) >= cols && f32Length(info[8]) >= cols && f32Length(info[9]) >= cols &&
+       f32Length(info[2]) >= rows && f32Length(info[3]) >= rows, "layerNormGrad arrays too small");
+  const KernelTable* kt = gKernels;
+  float* sums[] = {dg, db};
+  rowsWithColumnSums(rows, cols, sums, [&](int64_t r0, int64_t r1, float* const* partial) {
+    kt->layerNormGradRows(x, g, mean, rstd, dy, cols, dx, partial[0], partial[1], r0, r1);
+  });
+  return info.Env().Undefined();
+}
+
+// geluTanh(x, y) and geluTanhGrad(x, dy, dx), all the same length
+Napi::Value GeluTanh(const Napi::CallbackInfo& info) {
+  const float* x = f32(info[0], "x");
+  float* y = f32(info[1], "y");
+  const int64_t n = f32Length(info[0]);
+  need(info, f32Length(info[1]) >= n, "gelu x and y differ in length");
+  const KernelTable* kt = gKernels;
+  parallelRange(n, kGrain, [&](int64_t i0, int64_t i1) { kt->geluTanh(x, y, i0, i1); });
+  return info.Env().Undefined();
+}
+
+Napi::Value GeluTanhGrad(const Napi::CallbackInfo& info) {
+  const float* x = f32(info[0], "x");
+  const float* dy = f32(info[1], "dy");
+  float* dx = f32(info[2], "dx");
+  const int64_t n = f32Length(info[0]);
+  need(info, f32Length(info[1]) >= n && f32Length(info[2]) >= n, "geluGrad arrays differ in length");
+  const KernelTable* kt = gKernels;
+  parallelRange(n, kGrain, [&](int64_t i0, int64_t i1) { kt->geluTanhGrad(x, dy, dx, i0, i1); });
+  return info.Env().Undefined();
+}
+
+// causalSoftmax(s [rows, tk], rows, tq, tk, scale, p [rows, tk]); rows = batch·tq
+Napi::Value CausalSoftmax(const Napi::CallbackInfo& info) {
+  const float* s = f32(info[0], "scores");
+  const int64_t rows = i64(info[1]), tq = i64(info[2]), tk = i64(info[3]);
+  const float scale = static_cast<float>(info[4].As<Napi::Number>().DoubleValue());
+  float* p = f32(info[5], "p");
+  need(info, tq > 0 && rows % tq == 0 && scale > 0.f && f32Length(info[0]) >= rows * tk && f32Length(info[5]) >= rows * tk,
+       "causalSoftmax: shapes do not fit (rows must be a multiple of tq, scale > 0)");
+  const KernelTable* kt = gKernels;
+  parallelRange(rows, kGrain / (tk > 0 ? tk : 1) + 1,
+                [&](int64_t r0, int64_t r1) { kt->causalSoftmaxRows(s, tq, tk, scale, p, r0, r1); });
+  return info.Env().Undefined();
+}
+
+// causalSoftmaxGrad(p [rows, tk], dp [rows, tk], rows, tk, scale, ds [rows, tk])
+Napi::Value CausalSoftmaxGrad(const Napi::CallbackInfo& info) {
+  const float* p = f32(info[0], "p");
+  const float* dp = f32(info[1], "dp");
+  const int64_t rows = i64(info[2]), tk = i64(info[3]);
+  const float scale = static_cast<float>(info[4].As<Napi::Number>().DoubleValue());
+  float* ds = f32(info[5], "ds");
+  need(info, f32Length(info[0]) >= rows * tk && f32Length(info[1]) >= rows * tk && f32Length(info[5]) >= rows * tk,
+       "causalSoftmaxGrad arrays too small");
+  const KernelTable* kt = gKernels;
+  parallelRange(rows, kGrain / (tk > 0 ? tk : 1) + 1,
+                [&](int64_t r0, int64_t r1) { kt->causalSoftmaxGradRows(p, dp, tk, scale, ds, r0, r1); });
   return info.Env().Undefined();
 }
 
@@ -611,6 +719,32 @@ Napi::Value GatherRows(const Napi::CallbackInfo& info) {
   parallelRange(n, kGrain / (cols > 0 ? cols : 1) + 1, [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; r++) memcpy(out + r * cols, table + ip[r] * cols, sizeof(float) * cols);
   });
+  return Napi::Number::New(info.Env(), -1);
+}
+
+// scatterAddRows(updates [n, cols], cols, indices Int32Array [n], out [rows, cols]) -> the first out-of-range index, or
+// -1 when all were in range: out = 0, then out[indices[i]] += updates[i] (duplicates summed, in index order). The
+// embedding gradient (GatherV2's, as ScatterNd): only the n touched rows are written after the parallel zero fill.
+Napi::Value ScatterAddRows(const Napi::CallbackInfo& info) {
+  const float* updates = f32(info[0], "updates");
+  const int64_t cols = i64(info[1]);
+  if (!info[2].IsTypedArray() || info[2].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
+    throw Napi::TypeError::New(info.Env(), "unlearn-native: indices must be an Int32Array");
+  Napi::Int32Array idx = info[2].As<Napi::Int32Array>();
+  float* out = f32(info[3], "out");
+  const int64_t n = static_cast<int64_t>(idx.ElementLength());
+  const int64_t total = f32Length(info[3]);
+  const int64_t rows = cols > 0 ? total / cols : 0;
+  need(info, f32Length(info[0]) >= n * cols, "scatterAddRows: updates too small");
+  const int32_t* ip = idx.Data();
+  for (int64_t i = 0; i < n; i++)
+    if (ip[i] < 0 || ip[i] >= rows) return Napi::Number::New(info.Env(), static_cast<double>(ip[i]));
+  parallelRange(total, kGrain, [&](int64_t i0, int64_t i1) { memset(out + i0, 0, sizeof(float) * (i1 - i0)); });
+  for (int64_t i = 0; i < n; i++) {
+    float* __restrict dst = out + ip[i] * cols;
+    const float* __restrict src = updates + i * cols;
+    for (int64_t j = 0; j < cols; j++) dst[j] += src[j];
+  }
   return Napi::Number::New(info.Env(), -1);
 }
 
@@ -748,6 +882,13 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("rope", Napi::Function::New(env, Rope));
   exports.Set("swiglu", Napi::Function::New(env, SwiGlu));
   exports.Set("swigluGrad", Napi::Function::New(env, SwiGluGrad));
+  exports.Set("scatterAddRows", Napi::Function::New(env, ScatterAddRows));
+  exports.Set("layerNorm", Napi::Function::New(env, LayerNorm));
+  exports.Set("layerNormGrad", Napi::Function::New(env, LayerNormGrad));
+  exports.Set("geluTanh", Napi::Function::New(env, GeluTanh));
+  exports.Set("geluTanhGrad", Napi::Function::New(env, GeluTanhGrad));
+  exports.Set("causalSoftmax", Napi::Function::New(env, CausalSoftmax));
+  exports.Set("causalSoftmaxGrad", Napi::Function::New(env, CausalSoftmaxGrad));
   exports.Set("info", Napi::Function::New(env, Info));
   exports.Set("configure", Napi::Function::New(env, Configure));
   return exports;

@@ -7,11 +7,13 @@
 //     misses at KC = 512 for no fewer L2 misses). KC is kept ≥ 256 all the same: each rank-KC update re-reads and
 //     re-writes C from beyond L2, and on the 8×32 AVX-512 tile KC = 144 (what Low et al. 2016's L1 model gives)
 //     measured ~10% slower than 256 on Zen 4.
-//   - the MC×KC block of A is re-read for every sliver of B: it must stay in L2, next to the B sliver and C lines
-//     streaming through → MC·KC·4 B ≤ L2 / 4. (A larger MC means fewer passes over the panel of B, but measured on
-//     Zen 4 the reference GPT train step was slowest with the A block at L2/2 and fastest at L2/8, MC 512/256/128:
-//     2.18/2.06/1.91 s at 1 thread, 2.91/2.49/2.36 s at 2, interleaved on a loaded machine; L2/4 gives BLIS's
-//     Zen 3 value, MC 144 for KC 256 on 512 KiB, within one register tile. bench/cachegrind has the simulated misses.)
+//   - the MC×KC block of A is re-read for every sliver of B: it must stay in L2 beside the B sliver and the C lines
+//     streaming through. Low et al. 2016's analytical model ("Analytical modeling is enough for high-performance
+//     BLIS", §4) gives A all but the ways the B sliver and C need: of an 8-way L2, 6 → MC·KC·4 B ≤ 3/4 · L2. A larger
+//     MC means fewer passes over the (L3-resident) panel of B, so fewer L2 misses, as long as A fits: cachegrind on
+//     a simulated Zen 3 L2 (512 KiB) counts 1.27% misses with A at ~L2 and 2.4% once it overflows (bench/cachegrind),
+//     and a blocking for another CPU's larger L2 then thrashes this one. (Measured on a loaded Zen 5, 1 thread: the
+//     1024³ gemm's median time does not grow from MC 128 to 1024.)
 //   - the KC×NC panel of B is re-read for every block of A: it should stay in this core's share of L3, at most half
 //     of it → KC·NC·4 B ≤ (L3 / CPUs sharing it) / 2, NC ≤ 4096.
 // Plain C only (shared by addon.cc, the cachegrind driver and nothing compiled per ISA).
@@ -32,7 +34,7 @@ inline Blocking deriveBlocking(int mr, int nr, int64_t l1, int64_t l2, int64_t l
   b.kc = roundDown(l1 / 2 / (4 * nr), 16);
   if (b.kc < 256) b.kc = 256;
   if (b.kc > 512) b.kc = 512;
-  b.mc = roundDown(l2 / 4 / (4 * b.kc), mr);
+  b.mc = roundDown(l2 * 3 / 4 / (4 * b.kc), mr);
   if (b.mc > 4096) b.mc = roundDown(4096, mr);
   b.nc = roundDown(l3PerCore / 2 / (4 * b.kc), nr);
   if (b.nc > 4096) b.nc = roundDown(4096, nr);

@@ -60,6 +60,22 @@ struct KernelTable {
   // SwiGLU y = silu(g)·u on [i0, i1), and its gradient dg = dy·u·σ(g)·(1 + g·(1 − σ(g))), du = dy·g·σ(g).
   void (*swiglu)(const float* g, const float* u, float* y, int64_t i0, int64_t i1);
   void (*swigluGrad)(const float* g, const float* u, const float* dy, float* dg, float* du, int64_t i0, int64_t i1);
+  // LayerNorm (Ba et al. 2016) y = (x − μ)·r·γ + β, r = 1/√(var(x) + ε) (μ, r saved), and its gradient with x̂ = (x − μ)·r:
+  // dx = r·(dy⊙γ − mean(dy⊙γ) − x̂·mean(dy⊙γ⊙x̂)); dγ += Σ_rows dy⊙x̂, dβ += Σ_rows dy (the caller sums partials).
+  void (*layerNormRows)(const float* x, const float* g, const float* b, int64_t cols, float eps, float* y, float* mean,
+                        float* rstd, int64_t r0, int64_t r1);
+  void (*layerNormGradRows)(const float* x, const float* g, const float* mean, const float* rstd, const float* dy,
+                            int64_t cols, float* dx, float* dg, float* db, int64_t r0, int64_t r1);
+  // GELU, tanh form (Hendrycks & Gimpel 2016, eq. in §2; GPT-2's gelu_new): y = x·½(1 + tanh(√(2/π)(x + 0.044715x³)))
+  // on [i0, i1), and its gradient dx = dy·(½(1 + t) + ½x(1 − t²)·√(2/π)(1 + 3·0.044715x²)).
+  void (*geluTanh)(const float* x, float* y, int64_t i0, int64_t i1);
+  void (*geluTanhGrad)(const float* x, const float* dy, float* dx, int64_t i0, int64_t i1);
+  // Causal softmax of attention scores, rows [r0, r1) of [batch·tq, tk] (query t = r mod tq sees keys j ≤ t + tk − tq):
+  // p = softmax(scale·s) over the visible keys, 0 elsewhere — the scale, the −∞ mask and the softmax in one pass; and
+  // its gradient ds = scale·p⊙(dp − ⟨dp, p⟩).
+  void (*causalSoftmaxRows)(const float* s, int64_t tq, int64_t tk, float scale, float* p, int64_t r0, int64_t r1);
+  void (*causalSoftmaxGradRows)(const float* p, const float* dp, int64_t tk, float scale, float* ds, int64_t r0,
+                                int64_t r1);
   // Sophia (Liu et al. 2023, Alg. 3) on [i0, i1), in place: h ← β2·h + (1−β2)·ĥ when hHat is given; m ← β1·m + (1−β1)·g;
   // p ← p·decay − lr·clip(m / max(ρ·h, ε), −1, 1). Returns how many entries were not clipped (|m| < ρ·h).
   int64_t (*sophia)(float* p, const float* g, float* m, float* h, const float* hHat, int64_t i0, int64_t i1, float lr,

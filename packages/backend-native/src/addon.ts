@@ -49,6 +49,8 @@ export interface NativeAddon {
     dstStride: number, rows: number, cols: number): void;
   /** Returns the first out-of-range index, or -1 when all were in range (and copied). */
   gatherRows(table: Float32Array, cols: number, indices: Int32Array, out: Float32Array): number;
+  /** out = 0, then out[indices[i]] += updates[i] (rows of `cols`); returns the first out-of-range index, or −1. */
+  scatterAddRows(updates: Float32Array, cols: number, indices: Int32Array, out: Float32Array): number;
   multinomial(probs: Float32Array, rows: number, cols: number, uniforms: Float64Array, out: Int32Array): void;
   /** One Sophia step in place (fused_sophia.ts); returns the entries not clipped. */
   sophia(param: Float32Array, grad: Float32Array, m: Float32Array, h: Float32Array, hessianEstimate: Float32Array | null,
@@ -64,6 +66,19 @@ export interface NativeAddon {
   rope(x: Float32Array, cos: Float32Array, sin: Float32Array, rows: number, heads: number, d: number, sign: number, y: Float32Array): void;
   swiglu(gate: Float32Array, up: Float32Array, y: Float32Array): void;
   swigluGrad(gate: Float32Array, up: Float32Array, dy: Float32Array, dgate: Float32Array, dup: Float32Array): void;
+  /** LayerNorm of rows: y = (x − mean)·rstd·gamma + beta, mean and rstd [rows] saved for the gradient. */
+  layerNorm(x: Float32Array, gamma: Float32Array, beta: Float32Array, rows: number, cols: number, eps: number,
+    y: Float32Array, mean: Float32Array, rstd: Float32Array): void;
+  /** dx, and dgamma / dbeta overwritten with the sums over rows. */
+  layerNormGrad(x: Float32Array, gamma: Float32Array, mean: Float32Array, rstd: Float32Array, dy: Float32Array, rows: number,
+    cols: number, dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array): void;
+  /** GELU, tanh form (GPT-2's gelu_new), and its gradient. */
+  geluTanh(x: Float32Array, y: Float32Array): void;
+  geluTanhGrad(x: Float32Array, dy: Float32Array, dx: Float32Array): void;
+  /** p = softmax(scale·s) over keys j ≤ t + tk − tq of query t = row mod tq (0 elsewhere); rows = batch·tq. */
+  causalSoftmax(s: Float32Array, rows: number, tq: number, tk: number, scale: number, p: Float32Array): void;
+  /** ds = scale·p⊙(dp − ⟨dp, p⟩) per row. */
+  causalSoftmaxGrad(p: Float32Array, dp: Float32Array, rows: number, tk: number, scale: number, ds: Float32Array): void;
   info(): AddonInfo;
   configure(o: { isa?: Isa; threads?: number; blas?: BlasPolicy; blocking?: BlockingOverride }): AddonInfo;
 }

@@ -3,15 +3,14 @@
 // (in a child process: they are read at load), and gemm parity with tfjs-backend-cpu under blockings that cut every
 // loop into several uneven blocks, and with the BLAS on and off.
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '@unlearn/tensors';
 import { ADDON_PATH, loadAddon, registerNativeBackend } from './index.js';
 import type { AddonInfo, Isa } from './index.js';
 import { expectParity, input } from './test-utils/parity.js';
+import { addonBuilt as built } from './test-utils/native-suite.js';
 
-const built = existsSync(ADDON_PATH) || !!process.env.CI || process.env.UNLEARN_REQUIRE_NATIVE === '1';
 
 /** addon.info() in a fresh process with `env` set before the addon loads. */
 function infoWith(env: Record<string, string>): AddonInfo {
@@ -34,18 +33,18 @@ describe.skipIf(!built)('cache blocking and system BLAS', () => {
 
   it('derives KC, MC, NC from the cache sizes, and the overrides replace the detected sizes', () => {
     // Zen 3 forced on the AVX2 6×16 tile: KC = max(256, 32768/2/(4·16) = 256) = 256;
-    // MC = 524288/4/(4·256) = 128 → 126 (a multiple of MR = 6); NC = (4 MiB/1)/2/(4·256) = 2048.
+    // MC = 524288·3/4/(4·256) = 384 (a multiple of MR = 6); NC = (4 MiB/1)/2/(4·256) = 2048.
     const zen3 = infoWith({ UNLEARN_NATIVE_ISA: 'avx2', UNLEARN_NATIVE_L1: '32K', UNLEARN_NATIVE_L2: '512K', UNLEARN_NATIVE_L3: '4M' });
     if (zen3.isa === 'avx2') {
       expect(zen3.caches).toMatchObject({ l1: 32768, l2: 524288, l3: 4194304, l3Sharing: 1 });
       expect(zen3.caches.source).toMatch(/\+env$/);
-      expect(zen3.blocking).toEqual({ mr: 6, nr: 16, kc: 256, mc: 126, nc: 2048 });
+      expect(zen3.blocking).toEqual({ mr: 6, nr: 16, kc: 256, mc: 384, nc: 2048 });
     }
     // 1 MiB L2, 32 MiB L3 for one core, generic 4×8 tile: KC = min(512, 32768/2/(4·8) = 512) = 512;
-    // MC = 1048576/4/(4·512) = 128; NC = 32 MiB/2/(4·512) = 8192 → capped at 4096.
+    // MC = 1048576·3/4/(4·512) = 384; NC = 32 MiB/2/(4·512) = 8192 → capped at 4096.
     const big = infoWith({ UNLEARN_NATIVE_ISA: 'generic', UNLEARN_NATIVE_L1: '32768', UNLEARN_NATIVE_L2: '1M', UNLEARN_NATIVE_L3: '32MiB' });
     expect(big.isa).toBe('generic');
-    expect(big.blocking).toEqual({ mr: 4, nr: 8, kc: 512, mc: 128, nc: 4096 });
+    expect(big.blocking).toEqual({ mr: 4, nr: 8, kc: 512, mc: 384, nc: 4096 });
     // unparsable override: ignored (the detected size stays)
     const bad = infoWith({ UNLEARN_NATIVE_L2: 'lots' });
     expect(bad.caches.l2).toBe(loadAddon().info().caches.l2);

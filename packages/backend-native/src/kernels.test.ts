@@ -1,28 +1,14 @@
 // Parity of every replaced kernel with tfjs-backend-cpu (within 1e-4), over random shapes with broadcasting and
 // transposes, on every instruction-set build this CPU runs and on 1 and 2 threads.
-import { existsSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import '@unlearn/tensors';
-import { ADDON_PATH, loadAddon, registerNativeBackend } from './index.js';
-import type { Isa } from './index.js';
+import { loadAddon, registerNativeBackend } from './index.js';
+import { addonBuilt as built, useNativeBackend } from './test-utils/native-suite.js';
 import { expectParity, input, randn, runOn } from './test-utils/parity.js';
 
-// Skipped only where the addon could not build (no g++); in CI (and with UNLEARN_REQUIRE_NATIVE=1) a missing addon fails.
-const built = existsSync(ADDON_PATH) || !!process.env.CI || process.env.UNLEARN_REQUIRE_NATIVE === '1';
-
 describe.skipIf(!built)('native kernels match tfjs-backend-cpu', () => {
-  let isas: Isa[] = [];
-  let defaults: { isa: Isa; threads: number };
-  beforeAll(() => {
-    registerNativeBackend();
-    const info = loadAddon().info();
-    isas = info.supportedIsas;
-    defaults = { isa: info.isa, threads: info.threads };
-  });
-  afterAll(() => {
-    loadAddon().configure(defaults);
-  });
+  const suite = useNativeBackend();
 
   // [a shape, b shape, transposeA, transposeB]
   const matmulCases: [number[], number[], boolean, boolean][] = [
@@ -42,7 +28,7 @@ describe.skipIf(!built)('native kernels match tfjs-backend-cpu', () => {
   ];
 
   it.each(['threads=1', 'threads=2'])('BatchMatMul with transposes and batch broadcasting (%s)', async (t) => {
-    for (const isa of isas) {
+    for (const isa of suite.isas()) {
       loadAddon().configure({ isa, threads: t === 'threads=1' ? 1 : 2 });
       for (const [i, [sa, sb, ta, tb]] of matmulCases.entries()) {
         await expectParity(`${isa} matMul ${sa}×${sb} ${ta}/${tb}`, [input(sa, 10 + i), input(sb, 50 + i)],
@@ -57,7 +43,7 @@ describe.skipIf(!built)('native kernels match tfjs-backend-cpu', () => {
   });
 
   it('_FusedMatMul: bias and relu / sigmoid / linear epilogues', async () => {
-    for (const isa of isas) {
+    for (const isa of suite.isas()) {
       loadAddon().configure({ isa });
       for (const activation of ['linear', 'relu', 'sigmoid'] as const) {
         await expectParity(`${isa} fused ${activation}`, [input([37, 20], 3), input([20, 45], 4), input([45], 5)],
@@ -80,7 +66,7 @@ describe.skipIf(!built)('native kernels match tfjs-backend-cpu', () => {
   };
 
   it('binary ops with broadcasting', async () => {
-    for (const isa of isas) {
+    for (const isa of suite.isas()) {
       loadAddon().configure({ isa, threads: 2 });
       for (const [i, [sa, sb]] of broadcastPairs.entries()) {
         for (const [name, op] of Object.entries(binaryOps)) {
@@ -104,7 +90,7 @@ describe.skipIf(!built)('native kernels match tfjs-backend-cpu', () => {
       ['neg', wide, tf.neg], ['square', small, tf.square], ['relu', wide, tf.relu], ['sigmoid', wide, tf.sigmoid],
       ['abs', wide, tf.abs], ['reciprocal', positive.map((v) => v + 0.5), tf.reciprocal],
     ];
-    for (const isa of isas) {
+    for (const isa of suite.isas()) {
       loadAddon().configure({ isa, threads: 2 });
       for (const [name, values, op] of cases) {
         await expectParity(`${isa} ${name}`, [{ shape: [values.length], values }], op);
@@ -126,7 +112,7 @@ describe.skipIf(!built)('native kernels match tfjs-backend-cpu', () => {
   });
 
   it('Softmax and logSoftmax over the last axis', async () => {
-    for (const isa of isas) {
+    for (const isa of suite.isas()) {
       loadAddon().configure({ isa, threads: 2 });
       await expectParity(`${isa} softmax`, [input([6, 9, 130], 31, 5)], (x) => [tf.softmax(x), tf.logSoftmax(x)]);
       await expectParity(`${isa} softmax wide`, [input([40, 4096], 32, 10)], (x) => [tf.softmax(x), tf.logSoftmax(x)]);
@@ -163,6 +149,15 @@ describe.skipIf(!built)('native kernels match tfjs-backend-cpu', () => {
     await expectParity('gather', [input([10, 6], 53), ids], (table, idx) => tf.gather(table, idx));
     const rows = { shape: [10, 1], values: Int32Array.from([3, 0, 9, 3, 1, 7, 7, 2, 3, 8]), dtype: 'int32' as const };
     await expectParity('scatterND (duplicates summed)', [rows, input([10, 6], 54)], (idx, upd) => tf.scatterND(idx, upd, [12, 6]));
+    // an embedding-sized gradient (zero fill split across threads), twice: the second output is a recycled pool buffer
+    // holding the first one's values, so every untouched row must be zeroed again
+    const many = { shape: [64, 1], values: Int32Array.from({ length: 64 }, (_, i) => (i * 37) % 400), dtype: 'int32' as const };
+    await expectParity('scatterND into [400, 300]', [many, input([64, 300], 59)], (idx, upd) => {
+      const first = tf.scatterND(idx, upd, [400, 300]);
+      const doubled = tf.mul(first, 2);
+      first.dispose();
+      return [doubled, tf.scatterND(tf.reverse(idx, 0), upd, [400, 300])];
+    });
   });
 
   it('Fill, ZerosLike, OnesLike, OneHot and Cast', async () => {

@@ -1,14 +1,13 @@
 // A whole transformer training step on `native` against `cpu`: loss and every parameter gradient; the fused
 // AdamW against its formula in float64; and the buffer pool never handing out memory a tensor or caller still holds.
-import { existsSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { matmul } from '@unlearn/tensors';
-import { ADDON_PATH, fusedAdamW, fusedSophia, registerNativeBackend } from './index.js';
+import { fusedAdamW, fusedSophia, registerNativeBackend } from './index.js';
 import { maxRelError, randn } from './test-utils/parity.js';
+import { addonBuilt as built } from './test-utils/native-suite.js';
 
 // Skipped only where the addon could not build (no g++); in CI (and with UNLEARN_REQUIRE_NATIVE=1) a missing addon fails.
-const built = existsSync(ADDON_PATH) || !!process.env.CI || process.env.UNLEARN_REQUIRE_NATIVE === '1';
 const C = { V: 64, D: 32, H: 2, T: 16, B: 2, L: 2 };
 
 /** A tiny GPT (same blocks as bench/speed-native/gpt.mjs): loss and the gradient of every parameter. */

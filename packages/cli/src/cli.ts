@@ -10,6 +10,7 @@ import {
 } from '@unlearn/pipeline';
 import { addConfigFlags, flagOverrides } from './config/flags.js';
 import { progressPrinter } from './run/progress.js';
+import { registerAttackCommand } from './commands/attack-cmd.js';
 
 export interface CliIO {
   stdout: NodeJS.WritableStream;
@@ -74,6 +75,8 @@ export function buildProgram(io: CliIO = defaultIO): Command {
     UNLEARN_DEFAULTS, async () => (await import('@unlearn/pipeline')).unlearn, io, { trains: true });
   runCommand(program, 'eval', 'evaluate a model: forget quality, model utility, ROUGE-L, privleak',
     EVAL_DEFAULTS, async () => (await import('@unlearn/pipeline')).evaluate, io, { trains: false, exclude: ['objective', 'optimizer', 'mask', 'training', 'data.train', 'data.extraTrain'] });
+
+  registerAttackCommand(program, io);
 
   program
     .command('report')

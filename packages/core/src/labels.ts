@@ -24,6 +24,26 @@ function checkShapes(logits: Tensor3D, labels: Tensor2D): void {
   }
 }
 
+/**
+ * The fused kernel computing log softmax(x)[label] per row when the active backend registers it (the native backend
+ * does, from @unlearn/backend-native: x[label] − logsumexp(x) in one pass, no [rows, vocab] log-softmax kept for the
+ * gradient). Looked up by name in tfjs's kernel registry, so this layer-0 module depends on no backend package. Its
+ * contract: inputs { logits [n, v] float32, labels [n] int32 }, outputs [log p(label) [n], …], with a gradient.
+ */
+export const PICK_LOG_PROB_KERNEL = 'UnlearnPickLogProb';
+
+/** [n]: log softmax(logits)[r, labels[r]], by the fused kernel when registered, else logSoftmax + a 1-D gather. */
+function pickedLogProbs(logits: Tensor2D, labels: Tensor1D): Tensor1D {
+  const [n, v] = logits.shape;
+  if (logits.dtype === 'float32' && tf.getKernel(PICK_LOG_PROB_KERNEL, tf.getBackend()) !== undefined) {
+    const out = tf.engine().runKernel(PICK_LOG_PROB_KERNEL, { logits, labels } as unknown as tf.NamedTensorMap, {}) as unknown as Tensor[];
+    return out[0] as Tensor1D;
+  }
+  // Pick log p[row, label[row]] from the flattened [n·v] table: a 1-D gather, whose gradient every backend has.
+  const flatIndex = tf.add(tf.mul(tf.range(0, n, 1, 'int32'), tf.scalar(v, 'int32')), labels);
+  return tf.gather(tf.reshape(tf.logSoftmax(logits), [n * v]), flatIndex) as Tensor1D;
+}
+
 /** Per-token log-probabilities of the next-token labels (shifted), masked where the label is IGNORE_INDEX. */
 export function tokenLogProbs(logits: Tensor3D, labels: Tensor2D): TokenLogProbs {
   checkShapes(logits, labels);
@@ -35,10 +55,9 @@ export function tokenLogProbs(logits: Tensor3D, labels: Tensor2D): TokenLogProbs
     const valid = tf.notEqual(shiftedLabels, tf.scalar(IGNORE_INDEX, 'int32'));
     const mask = tf.cast(valid, 'float32') as Tensor2D;
     const safeLabels = tf.where(valid, shiftedLabels, tf.zerosLike(shiftedLabels));
-    const logProbs = tf.logSoftmax(tf.reshape(shiftedLogits, [n, v]));
-    // Pick log p[row, label[row]] from the flattened [n·v] table: a 1-D gather, whose gradient every backend has.
-    const flatIndex = tf.add(tf.mul(tf.range(0, n, 1, 'int32'), tf.scalar(v, 'int32')), tf.reshape(safeLabels, [n]));
-    const picked = tf.reshape(tf.gather(tf.reshape(logProbs, [n * v]), flatIndex), [b, s - 1]);
+    const rows = tf.reshape(shiftedLogits, [n, v]);
+    const rowLabels = tf.reshape(safeLabels, [n]);
+    const picked = tf.reshape(pickedLogProbs(rows as Tensor2D, rowLabels as Tensor1D), [b, s - 1]);
     return { logProbs: tf.mul(picked, mask) as Tensor2D, mask };
   });
 }

@@ -44,3 +44,4 @@ export { planSteps, hfCheckpointFiles } from './train-loop.js';
 export { utilityComponents, sampleAnswers, UTILITY_COMPONENTS } from './report/eval-details.js';
 export type { UtilityComponents, SampleAnswer } from './report/eval-details.js';
 export { retainOnlyOf, targetOf } from './report/report.js';
+export { attack, checkAttackInputs, attackSchema, ATTACK_DEFAULTS, KNOWLEDGE_METRICS, type AttackOutcome, type AttackResult, type AttackConfig, type CurvePoint } from './attack.js';

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor } from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { initBackend, linear, matmul } from '../src/index.js';
+import { causalSoftmax, geluTanh, initBackend, layerNorm as layerNormOp, linear, matmul } from '../src/index.js';
 import { crossEntropyGatherNd, crossEntropyOneHot, layerNorm, rmsNorm } from './composites.js';
 import { noLeaks, randomArray, rng, worstRatio } from './helpers.js';
 import {
@@ -103,6 +103,30 @@ cases.push({
   inputs: [input([2, 3, 4], 2), input([4]), input([4])],
   f: ([x, g, b]) => layerNorm(x, g, b, 1e-5),
   ref: ([x, g, b]) => layerNormRef(x, g, b, 1e-5),
+});
+// @unlearn/tensors' ops (composed tf ops on cpu and wasm; the native backend's fused kernels are checked against these
+// in @unlearn/backend-native): LayerNorm, tanh-GELU, the scaled causal softmax with 2 cached keys (tq 3, tk 5)
+cases.push({
+  name: 'layerNorm op',
+  inputs: [input([2, 3, 4], 2), input([4]), input([4])],
+  f: ([x, g, b]) => layerNormOp(x, g, b, 1e-5),
+  ref: ([x, g, b]) => layerNormRef(x, g, b, 1e-5),
+});
+cases.push({
+  name: 'geluTanh op', inputs: [input([3, 7], 3)], f: ([x]) => geluTanh(x),
+  ref: ([x]) => x.map((v) => 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v ** 3)))),
+});
+cases.push({
+  name: 'causalSoftmax op', inputs: [input([2, 3, 5], 3)], f: ([s]) => causalSoftmax(s, 0.6),
+  ref: ([s]) => {
+    const out = new Float64Array(s.length);
+    for (let r = 0; r < 6; r++) {
+      const visible = (r % 3) + 5 - 3 + 1; // query i sees keys j ≤ i + tk − tq
+      const row = s.subarray(r * 5, r * 5 + visible).map((v) => v * 0.6);
+      out.set(softmaxRef(row, visible), r * 5);
+    }
+    return out;
+  },
 });
 cases.push({
   name: 'RMS norm composite',

@@ -103,7 +103,7 @@ export function copyKernels(addon: NativeAddon): KernelConfig[] {
       return output(backend, outShape, out);
     }),
     // ScatterNd with one index per row (the embedding gradient @unlearn/tensors registers for GatherV2):
-    // out[idx[i]] += updates[i], duplicates summed
+    // out[idx[i]] += updates[i], duplicates summed — a parallel zero fill, then only the touched rows (in the addon)
     nativeKernel('ScatterNd', addon, ({ inputs, backend, attrs }) => {
       const { indices, updates } = inputs;
       const { shape } = attrs as { shape: number[] };
@@ -111,12 +111,9 @@ export function copyKernels(addon: NativeAddon): KernelConfig[] {
       const iv = backend.data.get(indices.dataId).values;
       if (!uv || !(iv instanceof Int32Array) || indices.shape.length !== 2 || indices.shape[1] !== 1 || shape.length < 1) return null;
       const cols = sizeOf(shape.slice(1));
-      if (uv.length !== iv.length * cols || iv.some((r) => r < 0 || r >= shape[0])) return null;
-      const out = allocOutput(backend, sizeOf(shape)).fill(0);
-      for (let i = 0; i < iv.length; i++) {
-        const dst = iv[i] * cols, src = i * cols;
-        for (let j = 0; j < cols; j++) out[dst + j] += uv[src + j];
-      }
+      if (uv.length !== iv.length * cols) return null;
+      const out = allocOutput(backend, sizeOf(shape));
+      if (addon.scatterAddRows(uv, cols, iv, out) !== -1) return null; // the cpu kernel reports the bad index
       return output(backend, shape.slice(), out);
     }),
     nativeKernel('GatherV2', addon, ({ inputs, backend, attrs }) => {

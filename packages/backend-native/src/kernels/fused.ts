@@ -10,6 +10,11 @@
 //                       backward: the transposed rotation (the rotation by −θ when both halves of cos/sin agree)
 //   UnlearnSwiGlu       gate, up (same shape) -> silu(gate)·up (Shazeer 2020)
 //                       backward: dgate = dy·up·σ(g)·(1 + g·(1 − σ(g))), dup = dy·silu(g)
+//   UnlearnLayerNorm    x [n, d], gamma, beta [d] (attr eps) -> y = (x − μ)·r·γ + β, μ, r = 1/√(var + ε) [n] (Ba et al. 2016)
+//                       backward: dx = r·(dy⊙γ − mean(dy⊙γ) − x̂·mean(dy⊙γ⊙x̂)), dγ = Σ_n dy⊙x̂, dβ = Σ_n dy
+//   UnlearnGeluTanh     x -> x·½(1 + tanh(√(2/π)(x + 0.044715x³))) (GPT-2's gelu_new); backward from the saved x
+//   UnlearnCausalSoftmax scores [..., tq, tk] (attr scale > 0) -> softmax(scale·s) over the causal keys j ≤ i + tk − tq,
+//                       0 above: scale, −∞ mask and softmax in one pass; backward ds = scale·p⊙(dp − ⟨dp, p⟩) from p
 import * as tf from '@tensorflow/tfjs-core';
 import type { GradConfig, KernelConfig, TensorInfo } from '@tensorflow/tfjs-core';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
@@ -19,6 +24,8 @@ import { allocOutput, floatValues, output, sizeOf } from './shared.js';
 export const FUSED_KERNEL_NAMES = {
   pickLogProb: 'UnlearnPickLogProb', pickLogProbGrad: 'UnlearnPickLogProbGrad',
   rmsNorm: 'UnlearnRmsNorm', rmsNormGrad: 'UnlearnRmsNormGrad', rope: 'UnlearnRope', ropeGrad: 'UnlearnRopeGrad', swiglu: 'UnlearnSwiGlu', swigluGrad: 'UnlearnSwiGluGrad',
+  layerNorm: 'UnlearnLayerNorm', layerNormGrad: 'UnlearnLayerNormGrad', gelu: 'UnlearnGeluTanh', geluGrad: 'UnlearnGeluTanhGrad',
+  causalSoftmax: 'UnlearnCausalSoftmax', causalSoftmaxGrad: 'UnlearnCausalSoftmaxGrad',
 } as const;
 
 function floats(backend: MathBackendCPU, t: TensorInfo, kernel: string, what: string): Float32Array {
@@ -101,6 +108,49 @@ export function fusedKernels(addon: NativeAddon): KernelConfig[] {
         floats(backend, dy, N.swigluGrad, 'dy'), dg, du);
       return [output(backend, gate.shape.slice(), dg), output(backend, gate.shape.slice(), du)];
     }),
+    k(N.layerNorm, ({ x, gamma, beta }, backend, attrs) => {
+      const [n, d] = rowsCols(x, N.layerNorm, 'x');
+      for (const [t, what] of [[gamma, 'gamma'], [beta, 'beta']] as const) {
+        if (t.shape.length !== 1 || t.shape[0] !== d) throw new Error(`${N.layerNorm}: ${what} shape [${t.shape}] does not match x [${x.shape}] (expected [${d}])`);
+      }
+      const y = allocOutput(backend, n * d), mean = allocOutput(backend, n), rstd = allocOutput(backend, n);
+      addon.layerNorm(floats(backend, x, N.layerNorm, 'x'), floats(backend, gamma, N.layerNorm, 'gamma'), floats(backend, beta, N.layerNorm, 'beta'),
+        n, d, attrs.eps as number, y, mean, rstd);
+      return [output(backend, x.shape.slice(), y), output(backend, [n], mean), output(backend, [n], rstd)];
+    }),
+    k(N.layerNormGrad, ({ x, gamma, mean, rstd, dy }, backend) => {
+      const [n, d] = rowsCols(x, N.layerNormGrad, 'x');
+      const dx = allocOutput(backend, n * d), dg = allocOutput(backend, d), db = allocOutput(backend, d);
+      const f = (t: TensorInfo, what: string) => floats(backend, t, N.layerNormGrad, what);
+      addon.layerNormGrad(f(x, 'x'), f(gamma, 'gamma'), f(mean, 'mean'), f(rstd, 'rstd'), f(dy, 'dy'), n, d, dx, dg, db);
+      return [output(backend, x.shape.slice(), dx), output(backend, [d], dg), output(backend, [d], db)];
+    }),
+    k(N.gelu, ({ x }, backend) => {
+      const y = allocOutput(backend, sizeOf(x.shape));
+      addon.geluTanh(floats(backend, x, N.gelu, 'x'), y);
+      return output(backend, x.shape.slice(), y);
+    }),
+    k(N.geluGrad, ({ x, dy }, backend) => {
+      if (!tf.util.arraysEqual(x.shape, dy.shape)) throw new Error(`${N.geluGrad}: x [${x.shape}] and dy [${dy.shape}] differ in shape`);
+      const dx = allocOutput(backend, sizeOf(x.shape));
+      addon.geluTanhGrad(floats(backend, x, N.geluGrad, 'x'), floats(backend, dy, N.geluGrad, 'dy'), dx);
+      return output(backend, x.shape.slice(), dx);
+    }),
+    k(N.causalSoftmax, ({ scores }, backend, attrs) => {
+      const scale = attrs.scale as number;
+      if (scores.shape.length < 2 || !(scale > 0)) throw new Error(`${N.causalSoftmax}: scores [${scores.shape}] must be [..., tq, tk] and scale > 0 (got ${scale})`);
+      const [tq, tk] = scores.shape.slice(-2);
+      const rows = sizeOf(scores.shape.slice(0, -1));
+      const p = allocOutput(backend, rows * tk);
+      addon.causalSoftmax(floats(backend, scores, N.causalSoftmax, 'scores'), rows, tq, tk, scale, p);
+      return output(backend, scores.shape.slice(), p);
+    }),
+    k(N.causalSoftmaxGrad, ({ p, dy }, backend, attrs) => {
+      const [rows, tk] = rowsCols(p, N.causalSoftmaxGrad, 'p');
+      const ds = allocOutput(backend, rows * tk);
+      addon.causalSoftmaxGrad(floats(backend, p, N.causalSoftmaxGrad, 'p'), floats(backend, dy, N.causalSoftmaxGrad, 'dy'), rows, tk, attrs.scale as number, ds);
+      return output(backend, p.shape.slice(), ds);
+    }),
   ];
 }
 
@@ -145,5 +195,23 @@ export const fusedGradients: GradConfig[] = [
       const [dg, du] = run(FUSED_KERNEL_NAMES.swigluGrad, { gate, up, dy: dy as tf.Tensor }) as tf.Tensor[];
       return { gate: () => dg, up: () => du };
     },
+  },
+  {
+    kernelName: FUSED_KERNEL_NAMES.layerNorm, inputsToSave: ['x', 'gamma'], outputsToSave: [false, true, true],
+    gradFunc: (dys, saved) => {
+      const [x, gamma, mean, rstd] = saved;
+      const [dx, dg, db] = run(FUSED_KERNEL_NAMES.layerNormGrad, { x, gamma, mean, rstd, dy: (dys as tf.Tensor[])[0] }) as tf.Tensor[];
+      return { x: () => dx, gamma: () => dg, beta: () => db };
+    },
+  },
+  {
+    kernelName: FUSED_KERNEL_NAMES.gelu, inputsToSave: ['x'],
+    gradFunc: (dy, saved) => ({ x: () => run(FUSED_KERNEL_NAMES.geluGrad, { x: saved[0], dy: dy as tf.Tensor }) as tf.Tensor }),
+  },
+  {
+    kernelName: FUSED_KERNEL_NAMES.causalSoftmax, outputsToSave: [true],
+    gradFunc: (dy, saved, attrs) => ({
+      scores: () => run(FUSED_KERNEL_NAMES.causalSoftmaxGrad, { p: saved[0], dy: dy as tf.Tensor }, { scale: (attrs as { scale: number }).scale }) as tf.Tensor,
+    }),
   },
 ];

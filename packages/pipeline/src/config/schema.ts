@@ -3,6 +3,7 @@
 // are checked against the @unlearn/core registries at load time, so the error lists what is actually registered.
 import { z } from 'zod';
 import { list, type RegistryKind } from '@unlearn/core';
+import { attackSchema } from './attack-schema.js';
 import { loraSchema } from './lora-schema.js';
 
 export const BACKENDS = ['auto', 'wasm', 'cpu', 'webgpu', 'native', 'tensorflow', 'tensorflow-gpu'] as const;
@@ -115,6 +116,7 @@ export const runConfigSchema = z
     lora: loraSchema.optional().describe('train LoRA adapters instead of all weights (or load one with lora.adapter)'),
     training: trainingSchema.default({}),
     eval: evalSchema.default({}),
+    attack: attackSchema.optional().describe('unlearn attack relearn|quantize|prefix settings'),
     log: z
       .object({
         quiet: z.boolean().default(false).describe('no progress bars or tables'),

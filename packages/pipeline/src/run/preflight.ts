@@ -16,7 +16,7 @@ import { firstAuthors } from '@unlearn/data';
 import { parsePythonJson } from '@unlearn/metrics';
 import type { RunConfig } from '../config/schema.js';
 
-export type PreflightCommand = 'finetune' | 'unlearn' | 'eval';
+export type PreflightCommand = 'finetune' | 'unlearn' | 'eval' | 'attack';
 
 /** What preflight learned that the run uses: the model's config and positions. */
 export interface PreflightResult {
@@ -122,7 +122,7 @@ function trainingSplits(command: PreflightCommand, config: RunConfig, objectiveN
     return [...main, ...d.extraTrain, ...(subset ? [d.forget, d.retain] : [])];
   }
   if (command === 'unlearn') return [d.forget, d.retain, ...(objectiveNeedsAlternate ? ['idontknow.jsonl'] : [])];
-  return []; // eval: what the evaluation reads (below)
+  return []; // eval, attack: what the evaluation reads (below)
 }
 
 /** A retain-only eval.json must describe this run's forget split: same number of items, same answers in order. */
@@ -184,7 +184,7 @@ export function preflight(command: PreflightCommand, config: RunConfig, backend:
     needsAlternate = !!objective.needs.alternate;
     needsReference = !!objective.needs.reference;
   }
-  if (command !== 'eval') get('optimizer', config.optimizer.name)({ lr: config.optimizer.lr, ...config.optimizer.options }).dispose();
+  if (command === 'finetune' || command === 'unlearn') get('optimizer', config.optimizer.name)({ lr: config.optimizer.lr, ...config.optimizer.options }).dispose();
 
   // data
   const dir = config.data.dir;
@@ -218,7 +218,7 @@ export function preflight(command: PreflightCommand, config: RunConfig, backend:
 
   // memory
   let stepBytes = 0;
-  if (command !== 'eval') {
+  if (command === 'finetune' || command === 'unlearn') {
     stepBytes = stepMemoryBytes(modelConfig, config.training.batchSize, config.data.maxLength, needsReference);
     const have = availableBytes(backend);
     if (stepBytes > have) {

@@ -12,7 +12,7 @@ import { RunLog, type RunEventListener } from './run-log.js';
 import { createRunFolder, writeJson, type RunFolder } from './run-folder.js';
 import { preflight, type PreflightResult } from './preflight.js';
 
-export type RunCommand = 'finetune' | 'unlearn' | 'eval';
+export type RunCommand = 'finetune' | 'unlearn' | 'eval' | 'attack';
 
 /** Options of every pipeline call. */
 export interface RunOptions {
