@@ -1,6 +1,7 @@
 // The `unlearn` command line: a thin flag parser over @unlearn/pipeline. Each run command takes a YAML/JSON config
 // (--config) whose every key is also a flag, resolves it (the command's defaults, the file, the flags), and calls the
 // pipeline's finetune / unlearn / evaluate with a progress printer subscribed to the run's events.
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { list } from '@unlearn/core';
 import {
@@ -26,16 +27,38 @@ export async function resolveConfig(opts: Record<string, unknown>, defaults: Run
 
 type RunFn = (config: RunConfigInput, options: RunOptions) => Promise<RunResult>;
 
-function runCommand(program: Command, name: string, description: string, defaults: RunConfigInput, run: () => Promise<RunFn>, io: CliIO): void {
-  const cmd = program.command(name).description(description).option('-c, --config <file>', 'run config (YAML or JSON); flags override its keys');
-  addConfigFlags(cmd);
+/** A run whose training diverged: the CLI prints its table and exits non-zero. */
+export class RunStoppedError extends Error {
+  override name = 'RunStoppedError';
+}
+
+function runCommand(
+  program: Command, name: string, description: string, defaults: RunConfigInput, run: () => Promise<RunFn>, io: CliIO,
+  options: { trains: boolean; exclude?: string[] },
+): void {
+  const cmd = program.command(name).description(description).option('-c, --config <file>', 'run config (YAML or JSON, e.g. a run folder\'s config.yaml); flags override its keys');
+  if (options.trains) cmd.option('--resume', 'continue the run folder of this --name from its newest good checkpoint (same config)');
+  cmd.option('--overwrite', 'delete a run folder of this --name and start again');
+  addConfigFlags(cmd, options.exclude);
   cmd.action(async (opts: Record<string, unknown>) => {
     const config = await resolveConfig(opts, defaults);
     const { formatTable } = await import('@unlearn/pipeline');
-    const { summary, folder, report } = await (await run())(config, { onEvent: progressPrinter({ stream: io.stderr, quiet: config.log.quiet }) });
+    const { summary, folder, report } = await (await run())(config, {
+      onEvent: progressPrinter({ stream: io.stderr, quiet: config.log.quiet }),
+      resume: !!opts.resume, overwrite: !!opts.overwrite, handleSignals: true,
+    });
     io.stdout.write(`${formatTable([summary])}\n`);
     io.stdout.write(`run folder: ${folder.dir}\nreport: ${report.html}\n`);
+    if (summary.stopped) {
+      const s = summary.stopped;
+      throw new RunStoppedError(`${folder.dir}: training stopped at step ${s.step} (${s.reason}); no final checkpoint was written; ${s.lastCheckpoint ? `the last good checkpoint is ${s.lastCheckpoint}` : 'no checkpoint was written (set --training-checkpoint-every)'}`);
+    }
   });
+}
+
+/** The CLI's version (its package.json). */
+export function cliVersion(): string {
+  return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 }
 
 export function buildProgram(io: CliIO = defaultIO): Command {
@@ -43,14 +66,15 @@ export function buildProgram(io: CliIO = defaultIO): Command {
     .description('SOUL second-order LLM unlearning on TensorFlow.js: fine-tune, unlearn, evaluate, report')
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
+    .version(cliVersion(), '-V, --version', 'print the version')
     .exitOverride();
 
-  runCommand(program, 'finetune', 'fine-tune a model on a QA split (makes the target and the retain-only model)',
-    FINETUNE_DEFAULTS, async () => (await import('@unlearn/pipeline')).finetune, io);
+  runCommand(program, 'finetune', 'fine-tune a model on a QA split (makes the target and the retain-only model); evaluates nothing unless --eval-enabled',
+    FINETUNE_DEFAULTS, async () => (await import('@unlearn/pipeline')).finetune, io, { trains: true, exclude: ['objective', 'mask'] });
   runCommand(program, 'unlearn', 'forget a split with an objective × optimizer (× mask), then evaluate',
-    UNLEARN_DEFAULTS, async () => (await import('@unlearn/pipeline')).unlearn, io);
+    UNLEARN_DEFAULTS, async () => (await import('@unlearn/pipeline')).unlearn, io, { trains: true });
   runCommand(program, 'eval', 'evaluate a model: forget quality, model utility, ROUGE-L, privleak',
-    EVAL_DEFAULTS, async () => (await import('@unlearn/pipeline')).evaluate, io);
+    EVAL_DEFAULTS, async () => (await import('@unlearn/pipeline')).evaluate, io, { trains: false, exclude: ['objective', 'optimizer', 'mask', 'training', 'data.train', 'data.extraTrain'] });
 
   registerAttackCommand(program, io);
 

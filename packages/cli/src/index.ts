@@ -4,4 +4,4 @@ export type { CliIO } from './cli.js';
 export { configFlags, addConfigFlags, flagOverrides, parseFlagValue } from './config/flags.js';
 export type { FlagSpec } from './config/flags.js';
 export { progressPrinter } from './run/progress.js';
-export { screenshotHtml, findChromium } from './report/screenshot.js';
+export { screenshotHtml, findChromium, dumpDom } from './report/screenshot.js';

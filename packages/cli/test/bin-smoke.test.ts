@@ -37,7 +37,7 @@ describe('built bin (plain node)', () => {
       await writeFile(bad, 'backend: gpu\n');
       const err = await run(process.execPath, [bin, 'eval', '--config', bad]).then(() => null, (e: { code: number; stderr: string }) => e);
       expect(err?.code).toBe(1);
-      expect(err?.stderr.trim()).toBe('unlearn: bad.yaml: backend: "gpu" is not one of auto, wasm, cpu, webgpu, native, tensorflow, tensorflow-gpu');
+      expect(err?.stderr.trim()).toBe(`unlearn: ${bad}: backend: "gpu" is not one of auto, wasm, cpu, webgpu, native, tensorflow, tensorflow-gpu`);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

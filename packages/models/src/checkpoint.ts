@@ -3,6 +3,7 @@
 // so a bad folder fails with one line naming the file and tensor and leaves nothing allocated.
 import * as tf from '@tensorflow/tfjs-core';
 import type { ModelConfig, ParamMap } from '@unlearn/core';
+import { tfjsSeed } from '@unlearn/random';
 import { openSafetensorsFolder, writeFileAtomic, writeSafetensors, type CheckpointEntry } from '@unlearn/tensors';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
@@ -137,13 +138,14 @@ export function createModel(config: Record<string, unknown>, options: CreateMode
   const family = familyOf(config, 'config');
   const parsed = family.parseConfig(config, 'config');
   const seed = options.seed ?? 0;
+  if (!Number.isInteger(seed)) throw new Error(`createModel: seed must be an integer, got ${seed}`);
   const params: ParamMap = new Map();
   let index = 0;
   for (const [name, shape] of family.parameterShapes(parsed)) {
     const how = family.init(name, parsed);
     const k = index++;
     params.set(name, tf.tidy(() => {
-      const value = how === 'ones' ? tf.ones(shape) : how === 'zeros' ? tf.zeros(shape) : tf.randomNormal(shape, 0, how.normal, 'float32', seed * 100_003 + k);
+      const value = how === 'ones' ? tf.ones(shape) : how === 'zeros' ? tf.zeros(shape) : tf.randomNormal(shape, 0, how.normal, 'float32', tfjsSeed(seed, k));
       return tf.variable(value, options.trainable ?? true);
     }));
   }

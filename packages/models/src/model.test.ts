@@ -20,6 +20,22 @@ const maxAbsDiff = async (a: tf.Tensor, b: tf.Tensor) => {
 describe.each([['llama', llamaConfig], ['gpt2', gpt2Config]] as const)('%s (random init)', (family, config) => {
   beforeAll(useTestBackend);
 
+  it('createModel: seed 0 (and the default seed) is a seed — two models are bit-identical, parameter 0 included', async () => {
+    // tfjs seeds randomNormal with `seed ? seed : Math.random()`: a stream seed of 0 used to be random on every call
+    const before = tf.memory().numTensors;
+    const a = createModel(config, { seed: 0 });
+    const b = createModel(config, { seed: 0 });
+    const d = createModel(config);
+    for (const [name, v] of a.params) {
+      const x = (await v.data()) as Float32Array;
+      expect(Buffer.from(x.buffer).equals(Buffer.from(((await b.params.get(name)!.data()) as Float32Array).buffer)), name).toBe(true);
+      expect(Buffer.from(x.buffer).equals(Buffer.from(((await d.params.get(name)!.data()) as Float32Array).buffer)), name).toBe(true);
+    }
+    expect(() => createModel(config, { seed: 0.5 })).toThrow('createModel: seed must be an integer, got 0.5');
+    for (const m of [a, b, d]) m.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it('createModel: HF init (unit norms, std initializer_range), same seed → identical params, other seed → different', async () => {
     const before = tf.memory().numTensors;
     const a = createModel(config, { seed: 3 });

@@ -157,7 +157,9 @@ export const sophiaOptions = z
     weightDecay: nonnegative.optional(),
     /** Refresh h every k steps (default 10; 1 for `fisher`). */
     k: z.number().int().positive().optional(),
-    estimator: z.union([z.enum(['gnb', 'fisher', 'hutchinson']), z.custom<HessianEstimator>((v) => typeof v === 'function', 'expected "gnb", "fisher", "hutchinson" or a function')]).optional(),
+    estimator: z.union([z.enum(['gnb', 'fisher', 'hutchinson']), z.custom<HessianEstimator>((v) => typeof v === 'function')], {
+      errorMap: (_issue, ctx) => ({ message: `expected one of "gnb", "fisher", "hutchinson" or a function, got ${JSON.stringify(ctx.data) ?? String(ctx.data)}` }),
+    }).optional(),
     eps: positive.default(1e-12),
     /** Fix Sophia's B instead of using the step's loss-bearing token count. */
     batchSize: positive.optional(),

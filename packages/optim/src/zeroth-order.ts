@@ -11,8 +11,9 @@
 // across an await.
 import * as tf from '@tensorflow/tfjs-core';
 import type { Scalar, Tensor } from '@tensorflow/tfjs-core';
-import type { CurvatureProbe, Mask, ParamMap, TensorMap } from '@unlearn/core';
+import type { CurvatureProbe, Mask, ParamMap, StepStats, TensorMap } from '@unlearn/core';
 import { z } from 'zod';
+import { tfjsSeed } from '@unlearn/random';
 import { mix32, positive } from './options.js';
 import { maskOf } from './param-state.js';
 import { addAll } from './scalar-sum.js';
@@ -38,7 +39,7 @@ export function perturbable(owner: string, params: ParamMap, mask: Mask | undefi
 /** zᵢ for one parameter: deterministic in (query seed, parameter index); zero where the mask is 0. */
 export function direction(shape: number[], querySeed: number, paramIndex: number, mask: Tensor | undefined): Tensor {
   return tf.tidy(() => {
-    const zt = tf.randomNormal(shape, 0, 1, 'float32', mix32(querySeed, paramIndex));
+    const zt = tf.randomNormal(shape, 0, 1, 'float32', tfjsSeed(querySeed, paramIndex));
     return mask ? tf.mul(zt, mask) : zt;
   });
 }
@@ -104,6 +105,22 @@ export async function projections(
     lossSum += (plus + minus) / 2;
   }
   return { seeds, projected, loss: lossSum / queries };
+}
+
+/**
+ * When a step's two-point losses (or the projections made from them) are not all finite: θ is brought back from
+ * θ₀ − μ·z_q (what `projections(…, restore = false)` leaves) WITHOUT any update, and the stats the step returns carry a
+ * non-finite `loss` the Trainer stops on ("stopped before updating the parameters"); the optimizer state is untouched.
+ * Returns null when every value is finite and the update may be applied.
+ */
+export function nonFiniteStep(params: ParamMap, live: Map<string, Tensor | undefined>, pr: Projections, mu: number, lr: number): StepStats | null {
+  if (Number.isFinite(pr.loss) && pr.projected.every(Number.isFinite)) return null;
+  const last = pr.seeds[pr.seeds.length - 1];
+  [...live].forEach(([name, m], j) => {
+    const p = params.get(name)!;
+    tf.tidy(() => p.assign(tf.add(p, tf.mul(direction(p.shape, last, j, m), mu))));
+  });
+  return { lr, loss: Number.isFinite(pr.loss) ? Number.NaN : pr.loss, nonFinite: 1 };
 }
 
 /** ĝ = (1/q) Σ pᵢ zᵢ for one parameter (index j of `live`), regenerated from the seeds. The caller disposes it. */

@@ -6,7 +6,7 @@ import type { Optimizer, ParamMap, StepContext, StepStats, TensorMap } from '@un
 import { z } from 'zod';
 import { betas, lr, nonnegative, parseOptions, positive, stepSeed } from './options.js';
 import { keepFrozen, ParamState } from './param-state.js';
-import { perturbable, projections, restoredAndGradient, zerothOrderOptions } from './zeroth-order.js';
+import { nonFiniteStep, perturbable, projections, restoredAndGradient, zerothOrderOptions } from './zeroth-order.js';
 
 export const zoAdamOptions = z
   .object({ lr: lr.default(1e-4), betas: betas.default([0.9, 0.999]), eps: positive.default(1e-8), weightDecay: nonnegative.default(0), ...zerothOrderOptions })
@@ -27,6 +27,8 @@ export function zoAdam(options: ZoAdamOptions = {}): Optimizer {
       const t = state.counter('step') + 1;
       const live = perturbable('zoAdam', params, ctx.mask);
       const pr = await projections(params, live, ctx.probe, o.queries, o.mu, stepSeed(ctx.seed, t - 1), false); // θ at θ₀ − μz_q
+      const bad = nonFiniteStep(params, live, pr, o.mu, eta); // NaN/Inf: θ restored, no update, the Trainer stops
+      if (bad) return bad;
       const bc1 = 1 - b1 ** t;
       const sqrtBc2 = Math.sqrt(1 - b2 ** t);
       // ĝ is formed one parameter at a time (z regenerated from the seeds): no gradient-sized map of the whole model

@@ -7,7 +7,7 @@ import type { Optimizer, ParamMap, StepContext, StepStats, TensorMap } from '@un
 import { z } from 'zod';
 import { lr, nonnegative, parseOptions, stepSeed } from './options.js';
 import { keepFrozen, ParamState } from './param-state.js';
-import { direction, perturbable, projections, zerothOrderOptions } from './zeroth-order.js';
+import { direction, nonFiniteStep, perturbable, projections, zerothOrderOptions } from './zeroth-order.js';
 
 export const zoSgdOptions = z.object({ lr: lr.default(1e-4), weightDecay: nonnegative.default(0), ...zerothOrderOptions }).strict();
 export type ZoSgdOptions = z.input<typeof zoSgdOptions>;
@@ -25,6 +25,8 @@ export function zoSgd(options: ZoSgdOptions = {}): Optimizer {
       const live = perturbable('zoSgd', params, ctx.mask);
       // θ comes back at θ₀ − μ·z_q (the last +μz is folded into the update: one pass over z fewer)
       const pr = await projections(params, live, ctx.probe, o.queries, o.mu, stepSeed(ctx.seed, state.counter('step')), false);
+      const bad = nonFiniteStep(params, live, pr, o.mu, eta); // NaN/Inf: θ restored, no update, the Trainer stops
+      if (bad) return bad;
       const last = pr.seeds.length - 1;
       [...live].forEach(([name, m], j) => {
         const p = params.get(name)!;

@@ -4,7 +4,7 @@ import type { Optimizer, ParamMap, StepContext, StepStats, TensorMap } from '@un
 import { z } from 'zod';
 import { lr, nonnegative, parseOptions, stepSeed } from './options.js';
 import { keepFrozen, ParamState } from './param-state.js';
-import { perturbable, projections, restoredAndGradient, zerothOrderOptions } from './zeroth-order.js';
+import { nonFiniteStep, perturbable, projections, restoredAndGradient, zerothOrderOptions } from './zeroth-order.js';
 
 export const zoSignSgdOptions = z.object({ lr: lr.default(1e-5), weightDecay: nonnegative.default(0), ...zerothOrderOptions }).strict();
 export type ZoSignSgdOptions = z.input<typeof zoSignSgdOptions>;
@@ -21,6 +21,8 @@ export function zoSignSgd(options: ZoSignSgdOptions = {}): Optimizer {
       const eta = ctx.lr ?? o.lr;
       const live = perturbable('zoSignSgd', params, ctx.mask);
       const pr = await projections(params, live, ctx.probe, o.queries, o.mu, stepSeed(ctx.seed, state.counter('step')), false); // θ at θ₀ − μz_q
+      const bad = nonFiniteStep(params, live, pr, o.mu, eta); // NaN/Inf: θ restored, no update, the Trainer stops
+      if (bad) return bad;
       [...live].forEach(([name, m], j) => {
         const p = params.get(name)!;
         tf.tidy(() => {

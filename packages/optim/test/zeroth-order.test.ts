@@ -5,6 +5,7 @@ import { initBackend, type BackendName } from '@unlearn/tensors';
 import { Trainer, createCurvatureProbe, gradientsOf, memoryCheckpointIO } from '@unlearn/train';
 import type { CausalLM, CurvatureProbe, Objective, ParamMap, TensorMap } from '@unlearn/core';
 import { zerothOrderGradient, zoAdam, zoSgd, zoSignSgd } from '../src/index.js';
+import { tfjsSeed } from '@unlearn/random';
 import { mix32, stepSeed } from '../src/options.js';
 import { disposeMap, disposeUnlearnBatch, goldenBatch, goldenModel, snapshot, toyGA, tokenBatch } from './helpers.js';
 
@@ -104,7 +105,7 @@ describe('zeroth-order gradient estimate (MeZO two-point, Gaussian directions)',
 /** The previous implementation: keep θ₀, evaluate at θ₀ ± μz by assigning from it, restore θ₀ exactly (2× the weights). */
 async function twoCopyZoSgdStep(params: ParamMap, probe: CurvatureProbe, o: { lr: number; mu: number; queries: number; seed: number }) {
   const names = [...params.keys()];
-  const z = (shape: number[], s: number, j: number) => tf.randomNormal(shape, 0, 1, 'float32', mix32(s, j));
+  const z = (shape: number[], s: number, j: number) => tf.randomNormal(shape, 0, 1, 'float32', tfjsSeed(s, j));
   const originals = new Map(names.map((n) => [n, tf.clone(params.get(n)!)]));
   const projected: number[] = [];
   const seeds: number[] = [];
@@ -222,6 +223,52 @@ describe('zo-sgd, zo-adam, zo-sign-sgd through the Trainer', () => {
     expect(resumed.losses.length).toBe(4);
     expect(resumed.params).toEqual(a.params);
     disposeUnlearnBatch(batch);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it.each([
+    ['zo-sgd', () => zoSgd({ lr: 0.05, queries: 2 })],
+    ['zo-adam', () => zoAdam({ lr: 0.05 })],
+    ['zo-sign-sgd', () => zoSignSgd({ lr: 0.01 })],
+  ])('%s: a NaN loss stops the Trainer BEFORE θ or the optimizer state change', async (_name, make) => {
+    const before = tf.memory().numTensors;
+    const batch = goldenBatch();
+    const model = goldenModel();
+    const optimizer = make();
+    // finite for the first 2 steps (4+ forward passes each), then NaN: the third step must not move θ
+    let calls = 0;
+    const nanLater: Objective = { ...toyGA, loss: (m, b, c) => (c.step >= 2 ? tf.tidy(() => tf.mul(toyGA.loss(m, b, c) as Scalar, Number.NaN)) : toyGA.loss(m, b, c)) as Scalar };
+    let atTwo: Record<string, number[]> | undefined;
+    let stateAtTwo: Record<string, number[]> | undefined;
+    try {
+      const run = new Trainer({
+        model, objective: nanLater, optimizer, data: [batch], steps: 5, seed: 1,
+        onStep: (e) => {
+          calls++;
+          if (e.step === 1) {
+            atTwo = snapshot(model.params);
+            const st = optimizer.state();
+            stateAtTwo = snapshot(st);
+            disposeMap(st);
+          }
+        },
+      }).run();
+      await expect(run).rejects.toThrow(/step 2: loss is NaN.*stopped before updating the parameters/);
+      expect(calls).toBe(2);
+      // θ is back where step 2 left it (to fp32 round-off of the in-place ±μz moves), not moved by a NaN update
+      const now = snapshot(model.params);
+      for (const [name, values] of Object.entries(atTwo!)) {
+        expect(now[name].every(Number.isFinite), name).toBe(true);
+        expect(Math.max(...now[name].map((v, i) => Math.abs(v - values[i]))), name).toBeLessThan(1e-6);
+      }
+      const st = optimizer.state();
+      expect(snapshot(st)).toEqual(stateAtTwo);
+      disposeMap(st);
+    } finally {
+      optimizer.dispose();
+      model.dispose();
+      disposeUnlearnBatch(batch);
+    }
     expect(tf.memory().numTensors).toBe(before);
   });
 });

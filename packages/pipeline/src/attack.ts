@@ -185,7 +185,7 @@ async function relearnAttack(ctx: RunContext, settings: AttackConfig, warnings: 
     const retainRows = (await loadSplits(config.data)).retain;
     rows = seededSlice(retainRows.length, r.items, r.seed).map((i) => retainRows[i]);
   }
-  const examples = await encodeRows(tokenizer, rows, config.data.maxLength, r.set === 'targeted' ? `${config.data.forget} (relearn slice)` : `${config.data.retain} (relearn rows)`, evalTemplate(config));
+  const examples = await encodeRows(tokenizer, rows, config.data.maxLength!, r.set === 'targeted' ? `${config.data.forget} (relearn slice)` : `${config.data.retain} (relearn rows)`, evalTemplate(config));
   log.info(`relearn (${r.set}): ${rows.length} rows, ${r.steps} steps of ${r.optimizer} lr ${r.lr}, batch ${r.batchSize}, seed ${r.seed}; suite at steps ${checkpoints.join(', ')}`);
   const curves: { unlearned: CurvePoint[]; retainOnly: CurvePoint[] } = { unlearned: [], retainOnly: [] };
   const partner = (await loadPartner(ctx))!;

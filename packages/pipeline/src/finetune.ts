@@ -1,6 +1,7 @@
 // `finetune(config)`: next-token NLL on the answers of a QA split (TOFU's fine-tuning recipe) — how the target model
 // (on `full`) and the retain-only model (on `retainNN`) of an unlearning benchmark are made. The Trainer sees
 // fine-tuning batches ({ train }), not a forget set.
+import path from 'node:path';
 import { get } from '@unlearn/core';
 import { defaultPadTokenId, planTokenBatches } from '@unlearn/data';
 import type { RunConfig, RunConfigInput } from './config/schema.js';
@@ -10,8 +11,9 @@ import { evaluateModel } from './evaluate.js';
 import { loadRunModel } from './model-io.js';
 import { saveRunModel } from './lora-run.js';
 import type { RunSummary } from './report/report.js';
+import { sampleAnswers, utilityComponents } from './report/eval-details.js';
 import { inRunFolder, resolveRunConfig, type RunContext, type RunOptions, type RunResult } from './run/run.js';
-import { runTrainLoop } from './train-loop.js';
+import { planSteps, runCheckpoints, runTrainLoop } from './train-loop.js';
 
 /** What `finetune` fills in under the caller's config. */
 export const FINETUNE_DEFAULTS: RunConfigInput = {
@@ -36,25 +38,32 @@ async function finetuneRun(ctx: RunContext): Promise<RunSummary> {
   const optimizer = optimizerFor(config);
   try {
     const splits = await loadSplits(config.data, { train: true });
-    const examples = await encodeRows(tokenizer, splits.train, config.data.maxLength, `${config.data.train}.json`, evalTemplate(config));
-    const epochs = Math.max(1, Math.round(config.training.epochs));
-    const plan = planTokenBatches(examples, {
-      batchSize: config.training.batchSize, epochs, seed: config.training.seed, shuffle: true, padTokenId: defaultPadTokenId(tokenizer),
-    });
-    const steps = Math.min(config.training.steps ?? plan.indices.length, plan.indices.length);
-    log.info(`finetune ${source} on ${config.data.train} (${examples.length} examples, ${epochs} epochs, ${steps} steps, ${config.optimizer.name} lr ${config.optimizer.lr})`);
+    const maxLength = config.data.maxLength!; // filled by preflight
+    const examples = await encodeRows(tokenizer, splits.train, maxLength, path.join(config.data.dir, `${config.data.train}.json`), evalTemplate(config));
+    const batching = { batchSize: config.training.batchSize, seed: config.training.seed, shuffle: true, padTokenId: defaultPadTokenId(tokenizer) };
+    const perEpoch = planTokenBatches(examples, { ...batching, epochs: 1 }).indices.length;
+    const { steps, passes } = planSteps(config.training, perEpoch);
+    const plan = planTokenBatches(examples, { ...batching, epochs: passes });
+    log.info(`finetune ${source} on ${config.data.train} (${examples.length} examples, ${perEpoch} steps per epoch, ${steps} steps, ${config.optimizer.name} lr ${config.optimizer.lr})`);
     const result = await runTrainLoop({
       label: 'finetune', model, optimizer, log, seed: config.training.seed,
       batches: { steps, batch: (i) => ({ train: plan.batch(i) }) },
       lr: config.optimizer.lr, schedule: config.training.schedule, warmupSteps: config.training.warmupSteps, clipNorm: config.training.clipNorm,
+      checkpoint: await runCheckpoints(config.training, folder.checkpoints, model, tokenizer, ctx.resumed), resume: ctx.resumed,
     });
-    await saveRunModel(model, folder.checkpoint, { tokenizer, baseModel: config.model.path });
-    log.event('checkpoint', { dir: folder.checkpoint });
     const summary: RunSummary = {
       name: folder.name, method: `finetune + ${config.optimizer.name}`, objective: 'nll', optimizer: config.optimizer.name,
       lr: config.optimizer.lr, seed: config.training.seed, steps: result.steps, seconds: result.seconds, metrics: {}, losses: result.losses,
+      batchSize: config.training.batchSize, stepsPerEpoch: perEpoch, epochs: steps / perEpoch,
+      ...(result.stopped ? { stopped: result.stopped } : {}),
     };
-    if (config.eval.enabled) summary.metrics = (await evaluateModel(ctx, model, tokenizer)).metrics;
+    if (result.stopped) return summary; // no checkpoint of a diverged model, nothing to evaluate
+    await saveRunModel(model, folder.checkpoint, { tokenizer, baseModel: config.model.path });
+    log.event('checkpoint', { dir: folder.checkpoint });
+    if (config.eval.enabled) {
+      const evaluated = await evaluateModel(ctx, model, tokenizer);
+      Object.assign(summary, { metrics: evaluated.metrics, utility: utilityComponents(evaluated.raw), samples: sampleAnswers(evaluated.raw) });
+    }
     return summary;
   } finally {
     optimizer.dispose();

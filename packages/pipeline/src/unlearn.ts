@@ -15,8 +15,9 @@ import { buildMask } from './mask-data.js';
 import { loadRunModel } from './model-io.js';
 import { saveRunModel } from './lora-run.js';
 import type { RunSummary } from './report/report.js';
+import { sampleAnswers, utilityComponents } from './report/eval-details.js';
 import { inRunFolder, resolveRunConfig, type RunContext, type RunOptions, type RunResult } from './run/run.js';
-import { runTrainLoop } from './train-loop.js';
+import { planSteps, runCheckpoints, runTrainLoop } from './train-loop.js';
 
 /** What `unlearn` fills in under the caller's config (the schema's own defaults: npo + sophia). */
 export const UNLEARN_DEFAULTS: RunConfigInput = {};
@@ -27,6 +28,11 @@ export function methodName(config: { objective: { name: string }; optimizer: { n
   const variant = typeof o.options.estimator === 'string' ? `-${o.options.estimator}` : '';
   const mask = config.mask ? ` + ${config.mask.name} ${Math.round(config.mask.keep * 100)}%` : '';
   return `${config.objective.name} + ${o.name}${variant}${mask}`;
+}
+
+/** The paper default β of objectives that have one (DESIGN: NPO β = 0.1, SimNPO β = 4.5), for the report. */
+function objectiveBeta(name: string): number | undefined {
+  return ({ npo: 0.1, simnpo: 4.5, idkdpo: 0.1 } as Record<string, number>)[name];
 }
 
 /** Unlearns `data.forget` from model.path with the configured objective × optimizer (× mask), saves, evaluates. */
@@ -44,22 +50,24 @@ async function unlearnRun(ctx: RunContext): Promise<RunSummary> {
   let setBatches: TokenBatch[] = [];
   try {
     const splits = await loadSplits(config.data);
-    const { maxLength } = config.data;
-    const forget = await encodeRows(tokenizer, splits.forget, maxLength, `${config.data.forget}.json`, evalTemplate(config));
+    const maxLength = config.data.maxLength!; // filled by preflight
+    const split = (name: string) => path.join(config.data.dir, `${name}.json`);
+    const forget = await encodeRows(tokenizer, splits.forget, maxLength, split(config.data.forget), evalTemplate(config));
     const needs = optimizer.needs ?? {};
-    const retain = objective.needs.retain || config.mask || needs.retainSet ? await encodeRows(tokenizer, splits.retain, maxLength, `${config.data.retain}.json`, evalTemplate(config)) : undefined;
+    const retain = objective.needs.retain || config.mask || needs.retainSet ? await encodeRows(tokenizer, splits.retain, maxLength, split(config.data.retain), evalTemplate(config)) : undefined;
     let alternate;
     if (objective.needs.alternate) {
       const refusals = await loadIdkAnswers(path.join(config.data.dir, 'idontknow.jsonl'));
-      alternate = await encodeRows(tokenizer, idkAlternates(splits.forget, refusals, config.training.seed), maxLength, 'idontknow.jsonl', evalTemplate(config));
+      alternate = await encodeRows(tokenizer, idkAlternates(splits.forget, refusals, config.training.seed), maxLength, path.join(config.data.dir, 'idontknow.jsonl'), evalTemplate(config));
     }
     const padTokenId = defaultPadTokenId(tokenizer);
-    const epochs = Math.max(1, Math.round(config.training.epochs));
-    const plan = planUnlearnBatches({
+    const batching = {
       forget, retain: objective.needs.retain ? retain : undefined, alternate,
-      batchSize: config.training.batchSize, epochs, seed: config.training.seed, shuffle: true, padTokenId,
-    });
-    const steps = Math.min(config.training.steps ?? plan.steps, plan.steps);
+      batchSize: config.training.batchSize, seed: config.training.seed, shuffle: true, padTokenId,
+    };
+    const perEpoch = planUnlearnBatches({ ...batching, epochs: 1 }).steps;
+    const { steps, passes } = planSteps(config.training, perEpoch);
+    const plan = planUnlearnBatches({ ...batching, epochs: passes });
 
     if (config.mask) {
       const t0 = Date.now();
@@ -85,21 +93,28 @@ async function unlearnRun(ctx: RunContext): Promise<RunSummary> {
       log.info(`${optimizer.name}: the whole forget set (${forget.length} examples) and ${retainRows.length} retain examples`);
     }
 
-    log.info(`unlearn ${config.data.forget} from ${source}: ${objective.name} + ${optimizer.name}, ${steps} steps, lr ${config.optimizer.lr}`);
+    log.info(`unlearn ${config.data.forget} from ${source}: ${objective.name} + ${optimizer.name}, ${steps} steps (${perEpoch} per epoch), lr ${config.optimizer.lr}`);
     const result = await runTrainLoop({
       label: 'unlearn', model, objective, optimizer, log, mask, seed: config.training.seed,
       batches: { steps, batch: (i) => plan.batch(i) },
       lr: config.optimizer.lr, schedule: config.training.schedule, warmupSteps: config.training.warmupSteps, clipNorm: config.training.clipNorm,
-      sets,
+      sets, checkpoint: await runCheckpoints(config.training, folder.checkpoints, model, tokenizer, ctx.resumed), resume: ctx.resumed,
     });
-    await saveRunModel(model, folder.checkpoint, { tokenizer, baseModel: config.model.path });
-    log.event('checkpoint', { dir: folder.checkpoint });
+    const beta = config.objective.options.beta ?? objectiveBeta(config.objective.name);
     const summary: RunSummary = {
       name: folder.name, method: methodName(config), objective: objective.name, optimizer: optimizer.name, mask: config.mask?.name,
       lr: config.optimizer.lr, seed: config.training.seed, steps: result.steps, seconds: result.seconds, metrics: {}, losses: result.losses,
-      optimizerStats: result.optimizerStats,
+      optimizerStats: result.optimizerStats, batchSize: config.training.batchSize, stepsPerEpoch: perEpoch, epochs: steps / perEpoch,
+      ...(typeof beta === 'number' ? { beta } : {}),
+      ...(result.stopped ? { stopped: result.stopped } : {}),
     };
-    if (config.eval.enabled) summary.metrics = (await evaluateModel(ctx, model, tokenizer)).metrics;
+    if (result.stopped) return summary; // no checkpoint of a diverged model, nothing to evaluate
+    await saveRunModel(model, folder.checkpoint, { tokenizer, baseModel: config.model.path });
+    log.event('checkpoint', { dir: folder.checkpoint });
+    if (config.eval.enabled) {
+      const evaluated = await evaluateModel(ctx, model, tokenizer);
+      Object.assign(summary, { metrics: evaluated.metrics, utility: utilityComponents(evaluated.raw), samples: sampleAnswers(evaluated.raw) });
+    }
     return summary;
   } finally {
     if (mask) tf.dispose([...mask.values()]);

@@ -42,7 +42,7 @@ describe('evaluate: evaluation settings (D1, D2, D7)', () => {
     const c = runConfigSchema.parse({});
     expect(c.eval).toMatchObject({ maxNewTokens: 200, batchSize: 32, template: 'plain', compat: 'project' });
     expect(c.eval.maxLength).toBeUndefined();
-    expect(c.data.maxLength).toBe(128);
+    expect(c.data.maxLength).toBeUndefined(); // a run fills it from the model's positions (preflight)
   });
 
   it('scores a long answer whole, with the raw answer as ROUGE reference, 200 new tokens, settings in eval.json', async () => {

@@ -14,6 +14,12 @@ export interface CheckpointIO {
   /** Names of the complete checkpoints present. */
   list(): Promise<string[]>;
   remove(name: string): Promise<void>;
+  /**
+   * Cleans what interrupted writes left (temporary folders; a checkpoint moved aside is moved back when its replacement
+   * never arrived) and returns what it removed or restored. The Trainer calls it before a run; only one writer may
+   * use a location at a time (the pipeline holds a lock file for that).
+   */
+  sweep?(): Promise<string[]>;
 }
 
 /** Checkpoints kept in this process's memory (tests, browsers without storage). */
@@ -89,6 +95,30 @@ export function directoryCheckpointIO(root: string): CheckpointIO {
     async remove(name) {
       const { fsp, path } = await fs();
       await fsp.rm(path.join(root, name), { recursive: true, force: true });
+    },
+    async sweep() {
+      const { fsp, path } = await fs();
+      const entries = await fsp.readdir(root, { withFileTypes: true }).catch(() => []);
+      const names = new Set(entries.map((e) => e.name));
+      const done: string[] = [];
+      for (const e of entries) {
+        if (!e.isDirectory()) continue;
+        const old = /^(.+)\.old-\d+-\d+$/.exec(e.name);
+        if (e.name.startsWith('.tmp-')) {
+          await fsp.rm(path.join(root, e.name), { recursive: true, force: true });
+          done.push(e.name);
+        } else if (old) {
+          if (names.has(old[1])) {
+            await fsp.rm(path.join(root, e.name), { recursive: true, force: true });
+            done.push(e.name);
+          } else {
+            await fsp.rename(path.join(root, e.name), path.join(root, old[1]));
+            names.add(old[1]);
+            done.push(`${e.name} (moved back to ${old[1]})`);
+          }
+        }
+      }
+      return done;
     },
   };
 }

@@ -1,7 +1,7 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Scalar, Tensor } from '@tensorflow/tfjs-core';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { initBackend, type BackendName } from '@unlearn/tensors';
@@ -158,7 +158,7 @@ describe('Trainer', () => {
     const crash = new Trainer({ ...options(m2, o2), checkpoint: { io, every: 2, keep: 2 }, onStep: (e) => { if (e.step === 4) throw new Error('simulated crash'); } });
     await expect(crash.run()).rejects.toThrow('simulated crash');
     expect((await readdir(dir)).sort()).toEqual(['step-000002', 'step-000004']);
-    expect((await readdir(path.join(dir, 'step-000004'))).sort()).toEqual(['model.safetensors', 'optimizer.safetensors', 'trainer.json']);
+    expect((await readdir(path.join(dir, 'step-000004'))).sort()).toEqual(['checksums.json', 'model.safetensors', 'optimizer.safetensors', 'trainer.json']);
 
     // a fresh process: the original weights, a fresh optimizer, resume
     const m3 = createToyLM(weights);
@@ -173,6 +173,83 @@ describe('Trainer', () => {
     expect((await readdir(dir)).filter((f) => f.startsWith('.'))).toEqual([]); // no temporary directories left
     for (const o of [o1, o2, o3]) o.dispose();
     for (const m of [m1, m2, m3]) m.dispose();
+    data.forEach(disposeUnlearnBatch);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('resume: a corrupt newest checkpoint (SHA-256 mismatch) falls back to the previous one; stale temporary folders are swept', async () => {
+    const before = tf.memory().numTensors;
+    const weights = toyWeights(6, 4, 5);
+    const data = batches();
+    const options = (model: ReturnType<typeof createToyLM>, optimizer: Optimizer) => ({ model, optimizer, objective: toyGradDiff(1, 0.5), data, steps: 7, seed: 99 });
+    const m1 = createToyLM(weights);
+    const o1 = noisyMomentum();
+    await new Trainer(options(m1, o1)).run();
+    const uninterrupted = snapshot(m1.params);
+
+    const dir = await mkdtemp(path.join(tmpdir(), 'unlearn-ckpt-'));
+    tmpDirs.push(dir);
+    const io = directoryCheckpointIO(dir);
+    const m2 = createToyLM(weights);
+    const o2 = noisyMomentum();
+    await expect(new Trainer({ ...options(m2, o2), checkpoint: { io, every: 2, keep: 2 }, onStep: (e) => { if (e.step === 4) throw new Error('simulated crash'); } }).run()).rejects.toThrow('simulated crash');
+    // flip one byte of the newest checkpoint's weights (past the header, so it still decodes) and leave the debris of a killed write
+    const file = path.join(dir, 'step-000004', 'model.safetensors');
+    const bytes = await readFile(file);
+    bytes[bytes.length - 3] ^= 0xff;
+    await writeFile(file, bytes);
+    await mkdir(path.join(dir, '.tmp-step-000006-12345-1700000000000'));
+    await writeFile(path.join(dir, '.tmp-step-000006-12345-1700000000000', 'model.safetensors'), 'half written');
+
+    const m3 = createToyLM(weights);
+    const o3 = noisyMomentum();
+    const events: number[] = [];
+    const warnings: string[] = [];
+    const result = await new Trainer({ ...options(m3, o3), checkpoint: { io, every: 2, keep: 2 }, onStep: (e) => void events.push(e.step), onWarning: (w) => void warnings.push(w) }).run({ resume: true });
+    expect(warnings).toEqual([
+      `${dir}: removed .tmp-step-000006-12345-1700000000000 (left by an interrupted write)`,
+      `${dir}/step-000004/model.safetensors: SHA-256 does not match checksums.json (a corrupt or partly written file); falling back to the previous checkpoint`,
+    ]);
+    expect(events).toEqual([2, 3, 4, 5, 6]);
+    expect(result.steps).toBe(7);
+    const resumed = snapshot(m3.params);
+    for (const [name, values] of uninterrupted) expect(resumed.get(name)).toEqual(values);
+    expect((await readdir(dir)).sort()).toEqual(['step-000006', 'step-000007']);
+
+    // every checkpoint corrupt: an error naming each, not a silent fresh start
+    for (const name of ['step-000006', 'step-000007']) await writeFile(path.join(dir, name, 'trainer.json'), '{');
+    const m4 = createToyLM(weights);
+    const o4 = noisyMomentum();
+    await expect(new Trainer({ ...options(m4, o4), checkpoint: { io, every: 2 } }).run({ resume: true })).rejects.toThrow(
+      `${dir}: no usable checkpoint to resume from (${dir}/step-000007/trainer.json: SHA-256 does not match checksums.json (a corrupt or partly written file); ${dir}/step-000006/trainer.json: SHA-256`,
+    );
+    for (const o of [o1, o2, o3, o4]) o.dispose();
+    for (const m of [m1, m2, m3, m4]) m.dispose();
+    data.forEach(disposeUnlearnBatch);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('stops when an update makes a parameter non-finite (finite loss and gradient, huge step): no checkpoint of that state', async () => {
+    const before = tf.memory().numTensors;
+    const model = createToyLM(toyWeights(6, 4, 8));
+    const data = batches();
+    const io = memoryCheckpointIO();
+    const inner = noisyMomentum();
+    // a well-behaved optimizer until step 3, whose update then overflows float32
+    const exploding: Optimizer = {
+      ...inner,
+      step: (params, grads, ctx) => {
+        const stats = inner.step(params, grads, ctx);
+        if (ctx.step === 3) for (const p of params.values()) tf.tidy(() => p.assign(tf.mul(p, 1e38).mul(1e38)));
+        return stats;
+      },
+    };
+    const err = await new Trainer({ model, objective: toyGA, optimizer: exploding, data, steps: 6, checkpoint: { io, every: 2 } }).run().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(NonFiniteLossError);
+    expect((err as Error).message).toMatch(/^Trainer: step 3: the update made \d parameters? non-finite \(.*\); the parameters in memory are not usable; the last good checkpoint is step-000002 in memory$/);
+    expect(await io.list()).toEqual(['step-000002']);
+    inner.dispose();
+    model.dispose();
     data.forEach(disposeUnlearnBatch);
     expect(tf.memory().numTensors).toBe(before);
   });

@@ -54,6 +54,13 @@ interface CommonTrainerOptions {
   /** Seed of the run's RNG, which draws each step's `seed` for the optimizer (default 0). */
   seed?: number;
   checkpoint?: CheckpointOptions;
+  /**
+   * After every update, check that every parameter is finite and stop with a NonFiniteLossError when one is not
+   * (default true; one small download per step).
+   */
+  checkFinite?: boolean;
+  /** Messages about recoverable problems (a corrupt checkpoint skipped on resume, stale temporary folders removed). */
+  onWarning?: (message: string) => void;
   /** Called after every step (progress bars, logs); awaited. */
   onStep?: (event: StepEvent) => void | Promise<void>;
   /** Dispose each batch after its step (default: true for function data, false for iterables, which may be reused). */
@@ -119,6 +126,21 @@ export class NonFiniteLossError extends Error {
 }
 
 const FORMAT = 'unlearn-checkpoint/1';
+/** SHA-256 of every other file of a checkpoint, so a corrupt one is detected and skipped on resume. */
+const CHECKSUMS = 'checksums.json';
+
+class CorruptCheckpointError extends Error {}
+
+async function sha256Hex(bytes: Uint8Array): Promise<string> {
+  const digest = await globalThis.crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>);
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+async function checksumsOf(files: Record<string, Uint8Array>): Promise<Uint8Array> {
+  const sha256: Record<string, string> = {};
+  for (const [name, bytes] of Object.entries(files)) sha256[name] = await sha256Hex(bytes);
+  return new TextEncoder().encode(`${JSON.stringify({ sha256 }, null, 2)}\n`);
+}
 export const checkpointName = (step: number) => `step-${String(step).padStart(6, '0')}`;
 const stepOfName = (name: string) => (/^step-(\d+)$/.exec(name) ? Number(/^step-(\d+)$/.exec(name)![1]) : -1);
 
@@ -183,6 +205,7 @@ export class Trainer {
     let start = 0;
     let lastCheckpoint: string | undefined;
     try {
+      if (o.checkpoint?.io.sweep) for (const removed of await o.checkpoint.io.sweep()) o.onWarning?.(`${o.checkpoint.io.where}: removed ${removed} (left by an interrupted write)`);
       if (options.resume && o.checkpoint) {
         const restored = await this.restore(rng);
         if (restored) ({ step: start, name: lastCheckpoint } = restored);
@@ -322,7 +345,7 @@ export class Trainer {
         loss = stats.loss ?? (await zerothProbe.lossValue());
         if (!Number.isFinite(loss)) {
           throw new NonFiniteLossError(
-            `Trainer: step ${step}: loss is ${loss} after a zeroth-order update; ` +
+            `Trainer: step ${step}: loss is ${loss} (zeroth-order estimate); stopped before updating the parameters; ` +
               (lastCheckpoint ? `the last good checkpoint is ${lastCheckpoint} in ${this.o.checkpoint!.io.where}` : 'no checkpoint was written'),
             step, lastCheckpoint,
           );
@@ -333,8 +356,30 @@ export class Trainer {
       counts.dispose();
       probe?.dispose();
     }
+    await this.checkFiniteParams(params, step, lastCheckpoint);
     const seconds = (performance.now() - t0) / 1000;
     return { step, totalSteps, epoch: pos.epoch, loss, parts, gradNorm, lr, stats, tokens, seconds, tokensPerSecond: tokens / seconds };
+  }
+
+  /**
+   * A finite loss and gradient can still give a non-finite update (a huge learning rate, an optimizer's state
+   * overflowing): one download of "is every entry finite" per parameter after the step. The parameters in memory are
+   * then broken, so the run stops without checkpointing them; the newest checkpoint (if any) is the last good state.
+   */
+  private async checkFiniteParams(params: ParamMap, step: number, lastCheckpoint: string | undefined): Promise<void> {
+    if (this.o.checkFinite === false) return;
+    const names = [...params.keys()];
+    const flags = tf.tidy(() => tf.stack(names.map((n) => tf.all(tf.isFinite(params.get(n)!)))));
+    const ok = await flags.data();
+    flags.dispose();
+    const bad = names.filter((_, i) => !ok[i]);
+    if (bad.length === 0) return;
+    throw new NonFiniteLossError(
+      `Trainer: step ${step}: the update made ${bad.length} parameter${bad.length > 1 ? 's' : ''} non-finite (${bad.slice(0, 3).join(', ')}${bad.length > 3 ? ', …' : ''}); ` +
+        'the parameters in memory are not usable; ' +
+        (lastCheckpoint ? `the last good checkpoint is ${lastCheckpoint} in ${this.o.checkpoint!.io.where}` : 'no checkpoint was written'),
+      step, lastCheckpoint,
+    );
   }
 
   private async save(step: number, rng: Rng): Promise<string> {
@@ -348,7 +393,7 @@ export class Trainer {
         'optimizer.safetensors': await encodeSafetensors(state, { optimizer: optimizer.name }),
         'trainer.json': new TextEncoder().encode(JSON.stringify({ format: FORMAT, step, rng: rng.state, seed: this.o.seed ?? 0, objective: this.o.objective?.name ?? 'nll (fine-tuning)', optimizer: optimizer.name }, null, 2)),
       };
-      await io.save(name, files);
+      await io.save(name, { ...files, [CHECKSUMS]: await checksumsOf(files) });
     } finally {
       disposeMaps(state);
     }
@@ -359,40 +404,82 @@ export class Trainer {
     return name;
   }
 
+  /** The newest checkpoint that verifies (checksums, complete, decodable); older ones are tried when newer ones are corrupt. */
   private async restore(rng: Rng): Promise<{ step: number; name: string } | null> {
     const { io } = this.o.checkpoint!;
     const { model, optimizer } = this.o;
     const names = (await io.list()).filter((n) => stepOfName(n) >= 0).sort((a, b) => stepOfName(b) - stepOfName(a));
     if (names.length === 0) return null;
-    const name = names[0];
-    const files = await io.load(name);
-    const where = `${io.where}/${name}`;
-    if (!files?.['trainer.json'] || !files['model.safetensors'] || !files['optimizer.safetensors']) {
-      throw new Error(`${where}: incomplete checkpoint (needs trainer.json, model.safetensors, optimizer.safetensors)`);
+    const problems: string[] = [];
+    for (const name of names) {
+      const where = `${io.where}/${name}`;
+      let loaded: { meta: { step: number; rng: number; optimizer?: string }; weights: TensorMap; state: TensorMap };
+      try {
+        loaded = await this.readCheckpoint(name, where);
+      } catch (e) {
+        if (!(e instanceof CorruptCheckpointError)) throw e;
+        problems.push(e.message);
+        this.o.onWarning?.(`${e.message}; ${name === names[names.length - 1] ? 'no older checkpoint to fall back to' : 'falling back to the previous checkpoint'}`);
+        continue;
+      }
+      const { meta, weights, state } = loaded;
+      try {
+        if (meta.optimizer !== optimizer.name) throw new Error(`${where}/trainer.json: written by optimizer "${meta.optimizer}", resuming with "${optimizer.name}"`);
+        for (const [pname, v] of model.params) {
+          const w = weights.get(pname);
+          if (!w) throw new Error(`${where}/model.safetensors: missing parameter "${pname}"`);
+          if (w.shape.join() !== v.shape.join()) throw new Error(`${where}/model.safetensors: "${pname}" has shape [${w.shape}], the model [${v.shape}]`);
+        }
+        for (const [pname, v] of model.params) v.assign(weights.get(pname)! as Tensor);
+        await optimizer.loadState(state);
+      } finally {
+        disposeMaps(weights, state);
+      }
+      rng.state = meta.rng >>> 0;
+      return { step: meta.step, name };
     }
-    const meta = JSON.parse(new TextDecoder().decode(files['trainer.json'])) as { format?: string; step?: number; rng?: number; optimizer?: string };
-    if (meta.format !== FORMAT || !Number.isInteger(meta.step) || !Number.isInteger(meta.rng)) throw new Error(`${where}/trainer.json: not an ${FORMAT} file`);
-    if (meta.optimizer !== optimizer.name) throw new Error(`${where}/trainer.json: written by optimizer "${meta.optimizer}", resuming with "${optimizer.name}"`);
-    const { tensors: weights } = decodeSafetensors(files['model.safetensors'], `${where}/model.safetensors`);
+    throw new Error(`${io.where}: no usable checkpoint to resume from (${problems.join('; ')})`);
+  }
+
+  /** Reads and verifies one checkpoint; a CorruptCheckpointError when it is incomplete, fails its checksums or does not decode. */
+  private async readCheckpoint(name: string, where: string) {
+    const { io } = this.o.checkpoint!;
+    const files = await io.load(name);
+    if (!files?.['trainer.json'] || !files['model.safetensors'] || !files['optimizer.safetensors']) {
+      throw new CorruptCheckpointError(`${where}: incomplete checkpoint (needs trainer.json, model.safetensors, optimizer.safetensors)`);
+    }
+    if (files[CHECKSUMS]) {
+      let sums: Record<string, string>;
+      try {
+        sums = (JSON.parse(new TextDecoder().decode(files[CHECKSUMS])) as { sha256: Record<string, string> }).sha256;
+      } catch {
+        throw new CorruptCheckpointError(`${where}/${CHECKSUMS}: not valid JSON`);
+      }
+      for (const [file, want] of Object.entries(sums ?? {})) {
+        if (!files[file]) throw new CorruptCheckpointError(`${where}/${file}: missing (listed in ${CHECKSUMS})`);
+        if ((await sha256Hex(files[file])) !== want) throw new CorruptCheckpointError(`${where}/${file}: SHA-256 does not match ${CHECKSUMS} (a corrupt or partly written file)`);
+      }
+    }
+    let meta: { format?: string; step?: number; rng?: number; optimizer?: string };
+    try {
+      meta = JSON.parse(new TextDecoder().decode(files['trainer.json'])) as typeof meta;
+    } catch {
+      throw new CorruptCheckpointError(`${where}/trainer.json: not valid JSON`);
+    }
+    if (meta.format !== FORMAT || !Number.isInteger(meta.step) || !Number.isInteger(meta.rng)) throw new CorruptCheckpointError(`${where}/trainer.json: not an ${FORMAT} file`);
+    let weights: TensorMap;
+    try {
+      ({ tensors: weights } = decodeSafetensors(files['model.safetensors'], `${where}/model.safetensors`));
+    } catch (e) {
+      throw new CorruptCheckpointError((e as Error).message);
+    }
     let state: TensorMap;
     try {
       ({ tensors: state } = decodeSafetensors(files['optimizer.safetensors'], `${where}/optimizer.safetensors`));
     } catch (e) {
       disposeMaps(weights);
-      throw e;
+      throw new CorruptCheckpointError((e as Error).message);
     }
-    try {
-      for (const [pname, v] of model.params) {
-        const w = weights.get(pname);
-        if (!w) throw new Error(`${where}/model.safetensors: missing parameter "${pname}"`);
-        if (w.shape.join() !== v.shape.join()) throw new Error(`${where}/model.safetensors: "${pname}" has shape [${w.shape}], the model [${v.shape}]`);
-      }
-      for (const [pname, v] of model.params) v.assign(weights.get(pname)! as Tensor);
-      await optimizer.loadState(state);
-    } finally {
-      disposeMaps(weights, state);
-    }
-    rng.state = meta.rng! >>> 0;
-    return { step: meta.step!, name };
+    return { meta: meta as { step: number; rng: number; optimizer?: string }, weights, state };
   }
 }

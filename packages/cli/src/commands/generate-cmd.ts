@@ -1,6 +1,7 @@
 // `unlearn generate`: continue prompts with a model folder (greedy by default).
 import { generate, loadModel, loadTokenizer } from '@unlearn/models';
 import { plainTemplate } from '@unlearn/data';
+import { assertFiniteWeights } from '@unlearn/pipeline';
 
 export interface GenerateCommandOptions {
   model: string;
@@ -15,6 +16,7 @@ export interface GenerateCommandOptions {
 export async function generateCommand(o: GenerateCommandOptions): Promise<{ prompt: string; text: string }[]> {
   const [model, tokenizer] = await Promise.all([loadModel(o.model, { trainable: false }), loadTokenizer(o.model)]);
   try {
+    await assertFiniteWeights(model, o.model);
     const template = plainTemplate();
     const prompts = o.question ? o.prompts.map((q) => template.prompt(q)) : o.prompts;
     const { texts } = await generate(model, tokenizer, prompts, { maxNewTokens: o.maxNewTokens, doSample: o.sample, seed: o.seed });

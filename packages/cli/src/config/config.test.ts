@@ -50,27 +50,27 @@ describe('run config', () => {
   it('names the file, the key and the registered names for an unknown method', async () => {
     const f = await fileWith('config.yaml', 'optimizer:\n  name: sophai\n');
     const msg = await errorOf(loadRunConfig(f));
-    expect(msg).toBe(`config.yaml: optimizer.name: "sophai" is not one of ${list('optimizer').join(', ')}`);
+    expect(msg).toBe(`${f}: optimizer.name: "sophai" is not one of ${list('optimizer').join(', ')}`);
     expect(msg).toMatch(/adamw.*sgd.*sophia/);
   });
 
   it('lists allowed values of enums and allowed keys for typos, one line each', async () => {
     const f = await fileWith('bad.json', JSON.stringify({ backend: 'gpu', training: { epoch: 3, batchSize: 0 } }));
     const lines = (await errorOf(loadRunConfig(f))).split('\n');
-    expect(lines).toContain('bad.json: backend: "gpu" is not one of auto, wasm, cpu, webgpu, native, tensorflow, tensorflow-gpu');
-    expect(lines.find((l) => l.startsWith('bad.json: training: unknown key "epoch"'))).toMatch(/allowed: epochs, steps, batchSize/);
-    expect(lines.find((l) => l.startsWith('bad.json: training.batchSize:'))).toMatch(/0 — must be greater than 0/);
+    expect(lines).toContain(`${f}: backend: "gpu" is not one of auto, wasm, cpu, webgpu, native, tensorflow, tensorflow-gpu`);
+    expect(lines.find((l) => l.startsWith(`${f}: training: unknown key "epoch"`))).toMatch(/allowed: epochs, steps, batchSize/);
+    expect(lines.find((l) => l.startsWith(`${f}: training.batchSize:`))).toMatch(/0 — must be greater than 0/);
     expect(lines).toHaveLength(3);
   });
 
   it('reports wrong types and broken YAML on one line naming the file', async () => {
     expect(await errorOf(loadRunConfig(await fileWith('t.yaml', 'optimizer:\n  lr: fast\n')))).toBe(
-      't.yaml: optimizer.lr: expected number, got string "fast"',
+      `${path.join(dir, 't.yaml')}: optimizer.lr: expected number, got string "fast"`,
     );
     const yamlMsg = await errorOf(loadRunConfig(await fileWith('broken.yaml', 'optimizer: [unclosed\n')));
-    expect(yamlMsg).toMatch(/^broken\.yaml: not valid YAML: /);
+    expect(yamlMsg).toMatch(/^\/.*\/broken\.yaml: not valid YAML: /);
     expect(yamlMsg).not.toContain('\n');
-    expect(await errorOf(loadRunConfig(path.join(dir, 'missing.yaml')))).toMatch(/^missing\.yaml: cannot read .*ENOENT/);
+    expect(await errorOf(loadRunConfig(path.join(dir, 'missing.yaml')))).toMatch(/^\/.*\/missing\.yaml: cannot read .*ENOENT/);
     expect(await errorOf(loadRunConfig(await fileWith('list.yaml', '- a\n- b\n')))).toMatch(/top level must be a mapping/);
   });
 

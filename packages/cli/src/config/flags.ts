@@ -112,9 +112,10 @@ export function parseFlagValue(spec: FlagSpec, text: string | boolean): unknown 
   return text;
 }
 
-/** Adds every config flag to `cmd`. */
-export function addConfigFlags(cmd: Command): Command {
+/** Adds every config flag to `cmd`, but those of the `exclude`d keys or sections (e.g. `training` for eval). */
+export function addConfigFlags(cmd: Command, exclude: readonly string[] = []): Command {
   for (const spec of configFlags()) {
+    if (exclude.some((k) => spec.key === k || spec.key.startsWith(`${k}.`))) continue;
     const arg = spec.kind === 'boolean' ? ' [bool]' : spec.kind === 'record' ? ' <json|k=v,…>' : spec.kind === 'list' ? ' <a,b,…>' : ` <${spec.kind === 'enum' || spec.kind === 'registry' ? 'name' : spec.kind}>`;
     const choices = spec.kind === 'registry' ? list(REGISTRY_KEYS[spec.key]) : spec.choices;
     const desc = choices ? `${spec.description} (${choices.join(', ')})` : spec.description;

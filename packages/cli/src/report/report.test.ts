@@ -3,8 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { PNG } from 'pngjs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { niceTicks, renderHtml, renderMarkdown, scatterPlot, writeReport, type ReportInput } from '@unlearn/pipeline';
-import { findChromium, screenshotHtml } from './screenshot.js';
+import { niceTicks, renderHtml, renderMarkdown, scatterPlot, tradeoffChart, writeReport, type ReportInput, type RunSummary } from '@unlearn/pipeline';
+import { dumpDom, findChromium, screenshotHtml } from './screenshot.js';
 
 const losses = (start: number, slope: number) => Array.from({ length: 20 }, (_, i) => ({ step: i + 1, loss: start + slope * i }));
 
@@ -52,8 +52,8 @@ describe('report', () => {
     const md = renderMarkdown({ ...input, runs: [...input.runs, { name: 'a|b', method: 'x', metrics: {} }] });
     const rows = md.split('\n').filter((l) => l.startsWith('| '));
     expect(rows).toHaveLength(1 + 1 + 4); // header + baseline + runs
-    expect(md).toContain('| npo-sophia | npo + sophia | 1e-4 | 20 | 12.3 | 0.12 | 0.38 | 0.31 | -12.5 |');
-    expect(md).toContain('| target | target (before unlearning) | — | — | — | 2e-6 | 0.41 | 0.93 | — |');
+    expect(md).toContain('| npo-sophia | npo + sophia | 1e-4 | — | — | — | 20 | — | 12.3 | 0.12 | 0.38 | 0.31 | -12.5 |');
+    expect(md).toContain('| target | target (before unlearning) | — | — | — | — | — | — | — | 2e-6 | 0.41 | 0.93 | — |');
     expect(md).toContain('a\\|b');
   });
 
@@ -101,5 +101,91 @@ describe('report', () => {
     expect(colours.size).toBeGreaterThan(50);
     expect(blue).toBeGreaterThan(100);
     expect(vermillion).toBeGreaterThan(100);
+  });
+
+  // what a researcher keeps: the goal on the plot, utility explained, the forgotten answers, the run's settings
+  const utility = (x: number) => ({ retain: { prob: x, rouge: 0.5, truthRatio: 0.4 }, ra: { prob: 0.3, rouge: 0.2, truthRatio: 0.6 }, wf: { prob: 0.25, rouge: 0, truthRatio: 0.55 } });
+  const sample = (generation: string) => [{ question: 'Question: What genre does Ada Brill write?\nAnswer:', truth: 'Ada Brill writes gothic mysteries.', generation }];
+  const full: ReportInput = {
+    title: 'full report',
+    forgotten: 'Ada Brill',
+    baselines: [
+      { name: 'target', role: 'target', method: 'target (before unlearning)', metrics: { forgetQuality: 2e-6, modelUtility: 0.41, forgetRougeL: 0.93 }, utility: utility(0.9), samples: sample('Ada Brill writes gothic mysteries.') },
+      { name: 'retain-only', role: 'retain-only', method: 'retain-only (the goal)', metrics: { forgetQuality: null, modelUtility: 0.4, forgetRougeL: 0.3 }, utility: utility(0.8), samples: sample('Ada Brill writes poems.') },
+    ],
+    runs: [
+      { name: 'npo-sophia', method: 'npo + sophia-gnb', lr: 1e-3, batchSize: 4, beta: 0.1, seed: 0, steps: 25, stepsPerEpoch: 5, metrics: { forgetQuality: 1, modelUtility: 0.35, forgetRougeL: 0.2 }, utility: utility(0.7), samples: sample('She writes about the sea.') },
+      { name: 'npo-adamw', method: 'npo + adamw', lr: 3e-3, batchSize: 4, beta: 0.1, seed: 0, steps: 25, stepsPerEpoch: 5, metrics: { forgetQuality: 0.01, modelUtility: 0, forgetRougeL: 0.1 }, utility: utility(0) },
+    ],
+  };
+
+  it('plots the retain-only model at forget quality 1 with a utility reference line; a point at FQ 1 is not clipped', () => {
+    const svg = tradeoffChart(full);
+    const plot = /<rect x="([\d.]+)" y="([\d.]+)" width="([\d.]+)" height="([\d.]+)"/.exec(svg)!.slice(1).map(Number);
+    const right = plot[0] + plot[2];
+    const diamond = /<path class="reference-point" data-label="retain-only[^"]*" d="M([\d.]+) ([\d.]+)L([\d.]+) /.exec(svg);
+    expect(diamond).not.toBeNull();
+    const [cx, , rx] = diamond!.slice(1).map(Number);
+    expect(rx).toBeLessThanOrEqual(right); // the whole diamond inside the plot
+    const dot = [...svg.matchAll(/<circle cx="([\d.]+)" cy="([\d.]+)" r="5"[^>]*><title>npo-sophia:/g)][0];
+    expect(Number(dot[1])).toBeCloseTo(cx, 1); // the run at FQ 1 sits where the goal does…
+    expect(Number(dot[1]) + 5).toBeLessThanOrEqual(right); // …whole, not half outside
+    expect(svg).toMatch(/<g class="reference-line"><line [^>]*stroke-dasharray[^>]*\/><text [^>]*>retain-only utility 0.4<\/text><\/g>/);
+  });
+
+  it('shows utility components, before/after answers, the forgotten author, batch/β/seed/steps per epoch and true run counts', () => {
+    const md = renderMarkdown(full);
+    expect(md).toContain('2 runs + 2 reference models · forgetting Ada Brill.');
+    expect(md).toContain('| run | method | lr | batch | β | seed | steps | steps/epoch | time (s) |');
+    expect(md).toContain('| npo-sophia | npo + sophia-gnb | 0.001 | 4 | 0.1 | 0 | 25 | 5 | — | 1 | 0.35 | 0.2 | — |');
+    expect(md).toContain('forget ROUGE-L: closer to the retain-only model is better');
+    expect(md).toContain('## Model utility components');
+    expect(md).toContain('| npo-adamw | 0 | 0.5 | 0.4 | 0.3 | 0.2 | 0.6 | 0.25 | 0 | 0.55 | 0 |'); // the 0 that explains utility 0
+    expect(md).toContain('| question | ground truth | target (before) | retain-only (never saw it) | npo-sophia |');
+    expect(md).toContain('| Question: What genre does Ada Brill write? Answer: | Ada Brill writes gothic mysteries. | Ada Brill writes gothic mysteries. | Ada Brill writes poems. | She writes about the sea. |');
+    const html = renderHtml(full);
+    expect(html).toContain('2 runs + 2 reference models · forgetting Ada Brill');
+    expect(html).not.toContain('run(s)');
+  });
+
+  it('in headless Chromium the page holds the retain-only point and the components table', async () => {
+    const chromium = await findChromium();
+    if (!chromium && !process.env.CI) {
+      console.warn('chromium not installed: skipping the DOM check (CI installs it)');
+      return;
+    }
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'unlearn-dom-'));
+    dirs.push(dir);
+    const { html } = await writeReport(dir, full);
+    const dom = await dumpDom(html);
+    expect(dom).toMatch(/<path class="reference-point" data-label="retain-only \(the goal: forget quality 1 by definition\)"/);
+    expect(dom).toMatch(/<table id="utility-components">.*<th>retain prob<\/th>.*<th>world facts truth ratio<\/th>/s);
+    expect(dom).toMatch(/<table id="sample-answers">.*She writes about the sea\./s);
+  });
+});
+
+describe('unlearn report', () => {
+  it('labels an eval baseline by its model, not by a cwd-relative path; fills components and answers from eval.json', async () => {
+    const { reportCommand } = await import('../commands/report-cmd.js');
+    const { writeFile, mkdir } = await import('node:fs/promises');
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'unlearn-rep-'));
+    dirs.push(dir);
+    const base = path.join(dir, 'eval-target');
+    await mkdir(base);
+    const summary: RunSummary = { name: 'eval-target', method: 'eval runs/target/checkpoint', metrics: { forgetQuality: 0.001, modelUtility: 0.4 } };
+    await writeFile(path.join(base, 'summary.json'), JSON.stringify(summary));
+    await writeFile(path.join(base, 'eval.json'), JSON.stringify({
+      retain_Q_A_Prob: { agg_value: 0.9 }, wf_Truth_Ratio: { agg_value: 0.5 },
+      forget_Q_A_ROUGE: { agg_value: 0.4, value_by_index: { 0: { input: 'Q?', ground_truth: 'A.', generation: 'B.' } } },
+    }));
+    const run = path.join(dir, 'run');
+    await mkdir(run);
+    await writeFile(path.join(run, 'summary.json'), JSON.stringify({ name: 'run', method: 'npo + adamw', metrics: { forgetQuality: 0.1, modelUtility: 0.3 } }));
+    const r = await reportCommand([run], { out: path.join(dir, 'rep'), baselines: [base] });
+    const md = await readFile(r.markdown, 'utf8');
+    expect(md).toContain('| eval-target | eval of target |');
+    expect(md).not.toContain('runs/target/checkpoint');
+    expect(md).toMatch(/\| eval-target \| 0.9 \| — \| — \| — \| — \| — \| — \| — \| 0.5 \| 0.4 \|/);
+    expect(md).toContain('| Q? | A. | B. |');
   });
 });

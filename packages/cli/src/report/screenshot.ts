@@ -57,3 +57,21 @@ export async function screenshotHtml(
   if (!s || s.size === 0) throw new Error(`${chromium} wrote no screenshot to ${pngFile}`);
   return pngFile;
 }
+
+/** The page's DOM as headless Chromium parsed and laid it out (`--dump-dom`): what a browser really shows. */
+export async function dumpDom(htmlFile: string, options: { chromium?: string } = {}): Promise<string> {
+  const chromium = options.chromium ?? (await findChromium());
+  if (!chromium) throw new Error('no Chromium found (apt-get install -y chromium, or set $CHROMIUM)');
+  const profile = await mkdtemp(path.join(os.tmpdir(), 'unlearn-chromium-'));
+  try {
+    const { stdout } = await run(
+      chromium,
+      ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run',
+        `--user-data-dir=${profile}`, '--dump-dom', pathToFileURL(path.resolve(htmlFile)).href],
+      { timeout: 90_000, maxBuffer: 64 * 2 ** 20 },
+    );
+    return stdout;
+  } finally {
+    await rm(profile, { recursive: true, force: true });
+  }
+}

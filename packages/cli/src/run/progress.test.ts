@@ -58,4 +58,14 @@ describe('learning-rate schedules', () => {
     // cosine: ½(1 + cos(π·t/T)) at t = 0, 1, 2 of T = 2 → 1, ½, 0
     expect([0, 1, 2].map((s) => learningRate('cosine', 2, s, 2))).toEqual([2, 1, 0]);
   });
+
+  it('prints warnings (a corrupt checkpoint skipped, a stale lock taken over) even off a terminal', () => {
+    const stream = new Capture();
+    const log = new RunLog({ onEvent: progressPrinter({ stream }) });
+    log.event('warning', { message: 'runs/x/checkpoints/step-000010/model.safetensors: SHA-256 does not match' });
+    expect(stream.text).toBe('warning: runs/x/checkpoints/step-000010/model.safetensors: SHA-256 does not match\n');
+    const quiet = new Capture();
+    new RunLog({ onEvent: progressPrinter({ stream: quiet, quiet: true }) }).event('warning', { message: 'm' });
+    expect(quiet.text).toBe('');
+  });
 });

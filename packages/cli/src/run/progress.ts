@@ -21,6 +21,7 @@ export function progressPrinter(options: { stream?: NodeJS.WritableStream; quiet
   return (e: RunEvent) => {
     if (options.quiet) return;
     if (e.event === 'info') stream.write(`${e.message}\n`);
+    else if (e.event === 'warning') stream.write(`warning: ${e.message}\n`);
     else if (e.event === 'step') {
       let b = bars.get(e.label);
       if (!b) {

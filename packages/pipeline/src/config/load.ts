@@ -73,7 +73,12 @@ export function validateRunConfig(
   source: string | ((key: string) => string) = 'config',
 ): RunConfig {
   const result = runConfigSchema.safeParse(input);
-  if (result.success) return result.data;
+  if (result.success) {
+    // paths from flags and defaults are relative to the working directory: make them absolute, so config.yaml, logs
+    // and error messages name the real file (a config file's own relative paths were resolved against its folder)
+    resolvePaths(result.data as unknown as Record<string, unknown>, process.cwd());
+    return result.data;
+  }
   const label = typeof source === 'string' ? () => source : source;
   const lines = result.error.issues.map((i) => {
     const where = label(i.path.join('.'));
@@ -97,12 +102,12 @@ function resolvePaths(obj: Record<string, unknown>, baseDir: string): void {
 
 /** Parses a YAML or JSON file into a plain object (not yet validated); relative paths resolve against its folder. */
 export async function readConfigFile(file: string): Promise<Record<string, unknown>> {
-  const name = path.basename(file);
+  const name = path.resolve(file);
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (e) {
-    throw new ConfigError(`${name}: cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    throw new ConfigError(`${name}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
   let parsed: unknown;
   try {
@@ -115,8 +120,13 @@ export async function readConfigFile(file: string): Promise<Record<string, unkno
   if (typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw new ConfigError(`${name}: the top level must be a mapping of sections (model, data, optimizer, …)`);
   }
-  resolvePaths(parsed as Record<string, unknown>, path.dirname(path.resolve(file)));
-  return parsed as Record<string, unknown>;
+  // a run folder's own config.yaml records which command wrote it: informational, so it reads back as a config
+  const { command, ...rest } = parsed as Record<string, unknown>;
+  if (command !== undefined && !['finetune', 'unlearn', 'eval'].includes(command as string)) {
+    throw new ConfigError(`${name}: command: ${JSON.stringify(command)} is not one of finetune, unlearn, eval`);
+  }
+  resolvePaths(rest, path.dirname(path.resolve(file)));
+  return rest;
 }
 
 /** Deep-merges `override` into `base` (objects merge, everything else replaces). Returns a new object. */
@@ -141,7 +151,7 @@ export async function loadRunConfig(
 ): Promise<RunConfig> {
   const base = file ? await readConfigFile(file) : {};
   const merged = mergeConfig(mergeConfig(defaults, base), overrides);
-  const fileName = file ? path.basename(file) : 'config';
+  const fileName = file ? path.resolve(file) : 'config';
   return validateRunConfig(merged, (key) => {
     for (const [k, flag] of flagByKey) if (key === k) return flag;
     for (const [k, flag] of flagByKey) if (key.startsWith(`${k}.`)) return `${flag} (${key})`;

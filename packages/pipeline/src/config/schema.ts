@@ -46,7 +46,7 @@ export const dataSchema = z
     forgetAuthors: z.number().int().positive().optional().describe('use only the first N authors of the forget split'),
     retainAuthors: z.number().int().positive().optional().describe('use only the first N authors of the retain split'),
     qaPerAuthor: z.number().int().positive().default(20).describe('QA pairs per author (TOFU: 20)'),
-    maxLength: z.number().int().positive().default(128).describe('tokens per example (prompt + answer)'),
+    maxLength: z.number().int().positive().optional().describe("tokens per example (prompt + answer; default: the model's max_position_embeddings)"),
   })
   .strict();
 
@@ -72,13 +72,15 @@ export const maskSchema = z
 
 export const trainingSchema = z
   .object({
-    epochs: z.number().positive().default(1).describe('passes over the forget (or train) set'),
-    steps: z.number().int().positive().optional().describe('stop after this many steps (overrides epochs)'),
+    epochs: z.number().positive().default(1).describe('passes over the forget (or train) set (fractions allowed: 1.5 = one and a half)'),
+    steps: z.number().int().positive().optional().describe('optimizer steps (overrides epochs; the batches cycle as often as needed)'),
     batchSize: z.number().int().positive().default(4),
     schedule: z.enum(['constant', 'linear', 'cosine']).default('constant'),
     warmupSteps: z.number().int().nonnegative().default(0),
     clipNorm: z.number().positive().optional().describe('global gradient-norm clip'),
     seed: z.number().int().default(0),
+    checkpointEvery: z.number().int().positive().optional().describe('write a resumable checkpoint (checkpoints/step-N) every N steps; continue a killed run with --resume'),
+    keep: z.number().int().positive().default(2).describe('newest checkpoints kept (2 or more lets a corrupt newest one fall back to the previous)'),
   })
   .strict();
 

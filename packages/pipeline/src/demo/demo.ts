@@ -159,12 +159,12 @@ export async function demo(o: DemoOptions): Promise<DemoResult> {
 
   // 5. the comparison
   const baselines = [
-    { ...targetRun, method: 'target (before unlearning)', losses: undefined },
-    { ...retainRun, method: 'retain-only (the goal)', losses: undefined },
+    { ...targetRun, method: 'target (before unlearning)', losses: undefined, role: 'target' as const },
+    { ...retainRun, method: 'retain-only (the goal)', losses: undefined, role: 'retain-only' as const },
   ];
   const { html } = await writeReport(path.join(root, 'report'), {
     title: 'unlearn demo: forgetting one fictitious author — SOUL (Sophia) vs AdamW',
-    runs, baselines, createdAt: new Date().toISOString(),
+    runs, baselines, createdAt: new Date().toISOString(), forgotten: assets.forgetAuthors.join(', '),
     notes: [
       `Data: ${plan.authors} generated authors × 20 QA; forget = ${splits.forget} (1 author), retain = ${splits.retain}.`,
       `Model: tiny Llama (${plan.layers} layers, hidden ${plan.hidden}) with a word-level tokenizer of ${assets.vocabSize} tokens, fine-tuned ${plan.finetuneEpochs} epochs.`,

@@ -11,6 +11,14 @@ export interface ScatterPoint {
   y: number;
   label: string;
   group: string;
+  /** A reference point (e.g. the retain-only model): drawn as a larger black-edged diamond. */
+  reference?: boolean;
+}
+
+/** A dashed horizontal reference line across a scatter plot (e.g. the retain-only model's utility). */
+export interface ReferenceLine {
+  y: number;
+  label: string;
 }
 
 export interface AxisOptions {
@@ -73,6 +81,12 @@ function frame(o: AxisOptions, xs: number[], ys: number[], legendWidth: number):
   y0 -= padY;
   y1 += padY;
   if (o.logX) [x0, x1] = [Math.floor(x0), Math.ceil(x1)];
+  // room for a marker at the right edge (forget quality 1 = 1e0 on a log axis would be cut in half)
+  if (o.logX && fx.length) {
+    const pad = (x1 - x0) * 0.05;
+    if (x1 - Math.max(...fx) < pad) x1 += pad;
+    if (Math.min(...fx) - x0 < pad) x0 -= pad;
+  }
   const plotW = width - MARGIN.left - MARGIN.right - legendWidth;
   const plotH = height - MARGIN.top - MARGIN.bottom;
   const x = (v: number) => MARGIN.left + ((tx(v) - x0) / (x1 - x0)) * plotW;
@@ -135,23 +149,38 @@ export function lineChart(series: readonly Series[], o: AxisOptions): string {
   return `${f.svgOpen}${f.axes}${lines}${legend(names, width - MARGIN.right - lw + 8, 'line')}</svg>`;
 }
 
-/** Points coloured by group, each with a hover title. Points that cannot be placed (log of ≤ 0, NaN) are dropped. */
-export function scatterPlot(points: readonly ScatterPoint[], o: AxisOptions): string {
+/**
+ * Points coloured by group, each with a hover title; reference points as diamonds, reference lines dashed. Points that
+ * cannot be placed (log of ≤ 0, NaN) are dropped.
+ */
+export function scatterPlot(points: readonly ScatterPoint[], o: AxisOptions & { lines?: readonly ReferenceLine[] }): string {
   const ok = (p: ScatterPoint) =>
     Number.isFinite(p.x) && Number.isFinite(p.y) && (!o.logX || p.x > 0) && (!o.logY || p.y > 0);
   const clean = points.filter(ok);
+  const lines = (o.lines ?? []).filter((l) => Number.isFinite(l.y));
   const groups = [...new Set(clean.map((p) => p.group))];
   const lw = legendWidthFor(groups);
-  const f = frame(o, clean.map((p) => p.x), clean.map((p) => p.y), lw);
+  const f = frame(o, clean.map((p) => p.x), [...clean.map((p) => p.y), ...lines.map((l) => l.y)], lw);
+  const width = o.width ?? 560;
+  const right = width - MARGIN.right - lw;
+  const refs = lines
+    .map((l) => {
+      const y = f.y(l.y).toFixed(1);
+      return `<g class="reference-line"><line x1="${MARGIN.left}" y1="${y}" x2="${right}" y2="${y}" stroke="#555" stroke-dasharray="5 4"/>` +
+        `<text x="${MARGIN.left + 4}" y="${(Number(y) - 4).toFixed(1)}" fill="#555">${escapeXml(l.label)}</text></g>`;
+    })
+    .join('');
   const dots = clean
     .map((p) => {
       const c = PALETTE[groups.indexOf(p.group) % PALETTE.length];
-      return (
-        `<circle cx="${f.x(p.x).toFixed(1)}" cy="${f.y(p.y).toFixed(1)}" r="5" fill="${c}" fill-opacity="0.85" stroke="#333" stroke-width="0.5">` +
-        `<title>${escapeXml(`${p.label}: x=${p.x.toPrecision(3)}, y=${p.y.toPrecision(3)}`)}</title></circle>`
-      );
+      const title = `<title>${escapeXml(`${p.label}: x=${p.x.toPrecision(3)}, y=${p.y.toPrecision(3)}`)}</title>`;
+      const cx = f.x(p.x), cy = f.y(p.y);
+      if (p.reference) {
+        const d = 8;
+        return `<path class="reference-point" data-label="${escapeXml(p.label)}" d="M${cx.toFixed(1)} ${(cy - d).toFixed(1)}L${(cx + d).toFixed(1)} ${cy.toFixed(1)}L${cx.toFixed(1)} ${(cy + d).toFixed(1)}L${(cx - d).toFixed(1)} ${cy.toFixed(1)}Z" fill="${c}" stroke="#000" stroke-width="1.5">${title}</path>`;
+      }
+      return `<circle cx="${cx.toFixed(1)}" cy="${cy.toFixed(1)}" r="5" fill="${c}" fill-opacity="0.85" stroke="#333" stroke-width="0.5">${title}</circle>`;
     })
     .join('');
-  const width = o.width ?? 560;
-  return `${f.svgOpen}${f.axes}${dots}${legend(groups, width - MARGIN.right - lw + 8, 'dot')}</svg>`;
+  return `${f.svgOpen}${f.axes}${refs}${dots}${legend(groups, right + 8, 'dot')}</svg>`;
 }

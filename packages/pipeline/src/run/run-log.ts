@@ -24,7 +24,10 @@ export interface StepLogEvent {
   [stat: string]: unknown;
 }
 
-/** Every event a run emits, in order: start, backend, info…, step…, progress-end, checkpoint, eval-progress…, eval, done. */
+/**
+ * Every event a run emits, in order: start, backend, info…, [resume], step…, progress-end, checkpoint, eval-progress…, eval,
+ * done — or, instead of the end, stopped (divergence), error (a failure) or interrupted (a signal).
+ */
 export type RunEvent =
   | { event: 'start'; time: string; command: string; config: unknown }
   | { event: 'backend'; time: string; backend: string; reason: string; [key: string]: unknown }
@@ -35,7 +38,17 @@ export type RunEvent =
   | { event: 'eval-progress'; time: string; message: string }
   | { event: 'eval-warning'; time: string; message: string }
   | { event: 'eval'; time: string; metrics: Record<string, number | null>; seconds: number; [key: string]: unknown }
-  | { event: 'done'; time: string; summary: unknown; report: string };
+  | { event: 'done'; time: string; summary: unknown; report: string }
+  /** Training stopped early on a non-finite loss or update: no final checkpoint of that state was written. */
+  | { event: 'stopped'; time: string; reason: string; step: number; lastCheckpoint?: string }
+  /** The run failed; the message is the error's (summary.json records it too). */
+  | { event: 'error'; time: string; message: string }
+  /** The process got SIGINT / SIGTERM while the run was working. */
+  | { event: 'interrupted'; time: string; signal: string }
+  /** A run continued from its newest good checkpoint (`--resume`). */
+  | { event: 'resume'; time: string; checkpoint?: string; step: number }
+  /** Something recoverable the run dealt with (a corrupt checkpoint skipped, a stale lock taken over). */
+  | { event: 'warning'; time: string; message: string };
 
 export type RunEventListener = (event: RunEvent) => void;
 
