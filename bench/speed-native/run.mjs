@@ -153,7 +153,8 @@ function startWorker(cmd, args, workerEnv, name) {
 }
 
 async function benchOne(name, spec, threads, steps, profile) {
-  const nodeEnv = { ...env, UNLEARN_NATIVE_THREADS: String(threads) };
+  // the BLAS tuned per shape (opt-in since it makes runs not bit-reproducible; a speed table wants the faster gemm)
+  const nodeEnv = { UNLEARN_NATIVE_BLAS: 'auto', ...env, UNLEARN_NATIVE_THREADS: String(threads) };
   const torchEnv = { ...env, OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads), OMP_WAIT_POLICY: 'PASSIVE' };
   const nat = startWorker(process.execPath, [fileURLToPath(import.meta.url), '--worker'], nodeEnv, 'native');
   const pt = startWorker('/usr/bin/python3', [path.join(here, 'torch_worker.py')], torchEnv, 'torch');

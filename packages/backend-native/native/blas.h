@@ -1,9 +1,10 @@
 // An optional system BLAS (OpenBLAS or BLIS, as Debian's libopenblas0 / libblis4 install them), opened with dlopen
-// at run time, so the addon builds and runs without one. Which gemm runs is measured, not assumed: each 2-D shape
+// at run time, so the addon builds and runs without one. Under policy auto, which gemm runs is measured: each 2-D shape
 // (m, n, k, transposes, threads) runs twice on the own kernel and twice on the BLAS, interleaved, then sticks with the
 // faster by its best time (training repeats the same shapes every step, so this costs a warm-up step).
-// UNLEARN_NATIVE_BLAS: auto (default: OpenBLAS, else BLIS, tuned per shape), off, openblas, blis, or a library path
-// (forced: every 2-D gemm goes to it).
+// UNLEARN_NATIVE_BLAS: unset (default: OpenBLAS, else BLIS, opened but unused until configure({ blas }) — the own
+// kernel only, so runs are bit-reproducible), auto (tuned per shape: the winner depends on timing, so two identical runs
+// may round differently), off, openblas, blis, or a library path (forced: every 2-D gemm goes to it).
 #pragma once
 #include <dlfcn.h>
 
@@ -26,21 +27,26 @@ class SystemBlas {
 
   void load() {
     const char* e = getenv("UNLEARN_NATIVE_BLAS");
-    mode_ = e && *e ? e : "auto";
+    // unset: the library is opened (configure({ blas }) may switch to it) but every gemm runs the own kernel, so two
+    // identical runs give identical bits; "auto" times both per shape, and which one wins depends on machine load
+    const bool unset = !(e && *e);
+    mode_ = unset ? "default" : e;
     if (mode_ == "off") return;
     // keep the BLAS's own threads from spinning after a call: the addon's pool runs the next kernel right away
     setenv("OPENBLAS_THREAD_TIMEOUT", "4", 0);
     setenv("OMP_WAIT_POLICY", "PASSIVE", 0);
     const char* openblas[] = {"libopenblas.so.0", "libopenblas.so", nullptr};
     const char* blis[] = {"libblis.so.4", "libblis.so.3", "libblis.so", nullptr};
-    if (mode_ == "auto" || mode_ == "openblas") tryOpen(openblas, "openblas");
-    if (!sgemm_ && (mode_ == "auto" || mode_ == "blis")) tryOpen(blis, "blis");
-    if (!sgemm_ && mode_ != "auto" && mode_ != "openblas" && mode_ != "blis") {
+    const bool search = unset || mode_ == "auto";
+    if (search || mode_ == "openblas") tryOpen(openblas, "openblas");
+    if (!sgemm_ && (search || mode_ == "blis")) tryOpen(blis, "blis");
+    if (!sgemm_ && !search && mode_ != "openblas" && mode_ != "blis") {
       const char* one[] = {mode_.c_str(), nullptr};
       tryOpen(one, mode_.find("blis") != std::string::npos ? "blis" : "openblas");
     }
-    forced_ = sgemm_ && mode_ != "auto";
-    policy_ = forced_ ? "on" : "auto";
+    forced_ = sgemm_ && !search;
+    disabled_ = unset;
+    policy_ = forced_ ? "on" : unset ? "off" : "auto";
   }
 
   bool available() const { return sgemm_ != nullptr && !disabled_; }

@@ -19,8 +19,10 @@ export interface AddonInfo {
   /** The gemm's register tile (mr × nr) and cache blocking (kc, mc, nc) derived from `caches` for `isa`. */
   blocking: { mr: number; nr: number; kc: number; mc: number; nc: number };
   /**
-   * The system BLAS (OpenBLAS / BLIS, opened at run time when installed): `policy` auto = each 2-D gemm shape is
-   * timed on both and runs on the faster; counts of shapes measured / won by the BLAS and calls to each.
+   * The system BLAS (OpenBLAS / BLIS, opened at run time when installed): `policy` off (the default unless
+   * UNLEARN_NATIVE_BLAS is set: bit-reproducible runs) = own kernel only; auto = each 2-D gemm shape is timed on both and
+   * runs on the faster (timing-dependent, so not reproducible run to run); counts of shapes measured / won by the BLAS
+   * and calls to each.
    */
   blas: { mode: string; policy: BlasPolicy; library: 'openblas' | 'blis' | null; path?: string; shapesMeasured: number;
     shapesToBlas: number; callsBlas: number; callsOwn: number };

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '@unlearn/tensors';
 import { ADDON_PATH, loadAddon, registerNativeBackend } from './index.js';
-import type { AddonInfo, Isa } from './index.js';
+import type { AddonInfo, BlasPolicy, Isa } from './index.js';
 import { expectParity, input } from './test-utils/parity.js';
 import { addonBuilt as built } from './test-utils/native-suite.js';
 
@@ -21,14 +21,14 @@ function infoWith(env: Record<string, string>): AddonInfo {
 }
 
 describe.skipIf(!built)('cache blocking and system BLAS', () => {
-  let defaults: { isa: Isa; threads: number };
+  let defaults: { isa: Isa; threads: number; blas: BlasPolicy };
   beforeAll(() => {
     registerNativeBackend();
     const info = loadAddon().info();
-    defaults = { isa: info.isa, threads: info.threads };
+    defaults = { isa: info.isa, threads: info.threads, blas: info.blas.policy };
   });
   afterAll(() => {
-    loadAddon().configure({ ...defaults, blas: 'auto' });
+    loadAddon().configure(defaults);
   });
 
   it('derives KC, MC, NC from the cache sizes, and the overrides replace the detected sizes', () => {

@@ -6,16 +6,29 @@
 // it. Reads (dataSync/data) get a copy, so arrays held by user code never alias pooled memory.
 export const MIN_POOLED_ELEMENTS = 16 * 1024;
 
+/** UNLEARN_NATIVE_POISON=1: every array handed out is NaN-filled, so a kernel that reads before it writes shows. */
+const poisonFromEnv = (): boolean => typeof process !== 'undefined' && process.env?.UNLEARN_NATIVE_POISON === '1';
+
 export class BufferPool {
   private readonly free = new Map<number, Float32Array[]>();
   private readonly live = new Map<ArrayBufferLike, { base: Float32Array; refs: number }>();
   private readonly owned = new WeakMap<ArrayBufferLike, Float32Array>();
   private pooledBytes = 0;
 
-  constructor(readonly maxPooledBytes = 1 << 30) {}
+  /** Debug mode (default: UNLEARN_NATIVE_POISON=1): alloc fills every array, small and fresh ones too, with NaN. */
+  poison: boolean;
+
+  constructor(readonly maxPooledBytes = 1 << 30, poison = poisonFromEnv()) {
+    this.poison = poison;
+  }
 
   /** An uninitialised (recycled or fresh) array of n floats: the caller must write every element. */
   alloc(n: number): Float32Array {
+    const out = this.take(n);
+    return this.poison ? out.fill(NaN) : out;
+  }
+
+  private take(n: number): Float32Array {
     if (n < MIN_POOLED_ELEMENTS) return new Float32Array(n);
     const reused = this.free.get(n)?.pop();
     if (reused) {
