@@ -3,13 +3,14 @@
 // output and the gradients in q, k and v must agree (max |a − b| / (1 + |b|) ≤ 1e-4) on every ISA build this CPU runs
 // and on 1 and 2 threads, for tq = tk, for queries after cached keys (tq < tk), sizes that are not multiples of the
 // 64-row tile, grouped-query heads and a padding bias built as the models build it; the native gradients also match
-// central finite differences of the native forward; no tensor leaks.
+// central finite differences of the native forward and PyTorch float64 (fixtures/make_attention_golden.py); no leaks.
+import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { causalAttention } from '@unlearn/tensors';
 import { FUSED_KERNEL_NAMES, loadAddon } from './index.js';
 import { addonBuilt as built, useNativeBackend } from './test-utils/native-suite.js';
-import { input, runOn, type Input } from './test-utils/parity.js';
+import { input, maxRelError, runOn, type Input } from './test-utils/parity.js';
 
 /** The models' additive bias (transformer.ts stepContext): padding keys −1e9, future keys −2e9; `pad` left-pad counts. */
 function paddingBias(pad: number[], tq: number, tk: number): Input {
@@ -120,6 +121,22 @@ describe.skipIf(!built)('causal attention (FlashAttention-2) matches the compose
       }
       expect(tf.memory().numTensors, `${name} leaked tensors`).toBe(before);
       tf.dispose(xs);
+    }
+  });
+
+  it('matches PyTorch (float64 golden: grouped heads, queries after cached keys) on every ISA, values and gradients', async () => {
+    const g = JSON.parse(readFileSync(new URL('../fixtures/attention_golden.json', import.meta.url), 'utf8')) as
+      { scale: number; q: number[]; k: number[]; v: number[]; w: number[]; qShape: number[]; kvShape: number[]; o: number[]; grads: number[][] };
+    await tf.setBackend('native');
+    for (const isa of suite.isas()) {
+      loadAddon().configure({ isa });
+      const before = tf.memory().numTensors;
+      const [q, k, v, w] = [tf.tensor(g.q, g.qShape), tf.tensor(g.k, g.kvShape), tf.tensor(g.v, g.kvShape), tf.tensor(g.w, g.qShape)];
+      const c = { scale: g.scale } as Case;
+      const outs = tf.tidy(() => valueAndGrads(c)(q, k, v, w));
+      [g.o, ...g.grads].forEach((want, i) => expect(maxRelError(outs[i].dataSync() as Float32Array, Float32Array.from(want)), `${isa} ${['o', 'dq', 'dk', 'dv'][i]}`).toBeLessThan(2e-5));
+      tf.dispose([q, k, v, w, ...outs]);
+      expect(tf.memory().numTensors).toBe(before);
     }
   });
 });
