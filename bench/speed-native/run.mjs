@@ -11,7 +11,7 @@
 // fwd+bwd, torch fwd+bwd, …), so both see the same machine load — the ratio is fair on a shared machine even when the
 // absolute times are not. Median with min/max of STEPS timed steps after WARMUP. Writes results.json and results.md.
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import os from 'node:os';
@@ -226,6 +226,7 @@ async function parent() {
   const meta = {
     started, finished: new Date().toISOString(), cpu, cores: os.cpus().length, node: process.version, torch: runs[0]?.torch,
     isa: info.isa, bestIsa: info.bestIsa, caches: info.caches, blocking: info.blocking, blas: info.blas,
+    workerBlas: runs[0]?.blasAfter,
     forced: Object.fromEntries(Object.entries(env).filter(([k]) => k.startsWith('UNLEARN_NATIVE_') && k !== 'UNLEARN_NATIVE_THREADS')),
     loadAverage1m: { before: +load[0].toFixed(2), after: +load[1].toFixed(2) }, steps,
   };
@@ -244,6 +245,13 @@ async function cpuName() {
   return `${os.cpus()[0]?.model ?? 'unknown'}${f('cpu family') ? ` (family ${f('cpu family')} model ${f('model')})` : ''}`;
 }
 
+/** The workers' BLAS policy (the parent process runs at the addon's default, the workers at the bench's setting). */
+function blasText(meta) {
+  const b = meta.workerBlas ?? meta.blas;
+  if (!b?.library) return 'none';
+  return b.policy === 'auto' ? `${b.library} (auto: each 2-D gemm shape timed on both, the faster kept)` : `${b.library} (${b.policy}: ${b.policy === 'off' ? "the addon's own gemm for every shape" : 'every gemm'})`;
+}
+
 function markdown({ meta, rows, runs }, names) {
   const KiB = (x) => (x >= 1 << 20 ? `${+(x / (1 << 20)).toFixed(1)} MiB` : `${Math.round(x / 1024)} KiB`);
   const s = (x) => `${x.median.toFixed(3)} (${x.min.toFixed(3)}–${x.max.toFixed(3)})`;
@@ -252,7 +260,7 @@ function markdown({ meta, rows, runs }, names) {
     `# Native backend vs PyTorch${forced ? ` (forced: ${forced})` : ''}`,
     '',
     `${meta.cpu}, ${meta.cores} cores; caches L1d ${KiB(meta.caches.l1)}, L2 ${KiB(meta.caches.l2)}, L3 ${KiB(meta.caches.l3)} shared by ${meta.caches.l3Sharing} (${meta.caches.source}).`,
-    `Native: ISA ${meta.isa} (best on this CPU: ${meta.bestIsa}), gemm tile ${meta.blocking.mr}×${meta.blocking.nr}, KC ${meta.blocking.kc} MC ${meta.blocking.mc} NC ${meta.blocking.nc}; system BLAS: ${meta.blas.library ? `${meta.blas.library} (${meta.blas.policy}: each 2-D gemm shape timed on both, the faster kept)` : 'none'}. Node ${meta.node}, PyTorch ${meta.torch}.`,
+    `Native: ISA ${meta.isa} (best on this CPU: ${meta.bestIsa}), gemm tile ${meta.blocking.mr}×${meta.blocking.nr}, KC ${meta.blocking.kc} MC ${meta.blocking.mc} NC ${meta.blocking.nc}; system BLAS: ${blasText(meta)}. Node ${meta.node}, PyTorch ${meta.torch}.`,
     `Both sides at the same thread count; steps interleaved (native, PyTorch, native, …) in one run; seconds per step, median (min–max) of ${meta.steps} timed steps after warm-up.`,
     `Load average (1 min) before/after: ${meta.loadAverage1m.before} / ${meta.loadAverage1m.after} — the machine is shared with other jobs. Written by \`node bench/speed-native/run.mjs\` on ${meta.finished}.`,
     '`speedup` = PyTorch median ÷ native median for the paired mode (> 1: native faster; within ±5%: on par).',
@@ -286,7 +294,13 @@ function markdown({ meta, rows, runs }, names) {
 }
 
 if (process.argv.includes('--worker')) await worker();
-else {
+else if (process.argv.includes('--render')) {
+  // re-render a committed results*.json as its .md (after a change to the table's text only)
+  const file = process.argv[process.argv.indexOf('--render') + 1];
+  const results = JSON.parse(readFileSync(file, 'utf8'));
+  results.meta.workerBlas ??= results.runs[0]?.blasAfter;
+  writeFileSync(file.replace(/\.json$/, '.md'), markdown(results, [...new Set(results.runs.map((r) => r.model))]));
+} else {
   await parent();
   process.exit(0);
 }

@@ -188,6 +188,41 @@ describe('3. checkpoint and resume', () => {
     expect((summary.losses as { step: number }[]).map((l) => l.step)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
   }, 180_000);
 
+  it('a LoRA run killed mid-run resumes to the same merged model and adapter as an uninterrupted one', async () => {
+    const out = path.join(dir, 'resume-lora');
+    const args = (name: string) => [
+      'unlearn', ...common(), '--out', out, '--name', name, '--objective-name', 'npo', '--optimizer-name', 'adamw', '--optimizer-lr', '1e-2',
+      '--training-steps', '16', '--training-batch-size', '2', '--training-checkpoint-every', '4', '--lora', 'r=2,alpha=4,targets=q_proj,v_proj',
+    ];
+    const whole = await cli(...args('whole'));
+    expect(whole.code, whole.stderr).toBe(0);
+    const proc = spawn(process.execPath, [bin, ...args('killed')], { stdio: 'ignore' });
+    const ck = path.join(out, 'killed', 'checkpoints');
+    const result = await new Promise<{ signal: NodeJS.Signals | null }>((resolve) => {
+      const timer = setInterval(() => {
+        if (existsSync(ck) && readdirSync(ck).some((n) => /^step-\d+$/.test(n))) {
+          proc.kill('SIGKILL');
+          clearInterval(timer);
+        }
+      }, 5);
+      proc.on('exit', (_code, signal) => {
+        clearInterval(timer);
+        resolve({ signal });
+      });
+    });
+    expect(result.signal).toBe('SIGKILL');
+    expect(existsSync(path.join(out, 'killed', 'checkpoint'))).toBe(false);
+    const resumed = await child([...args('killed'), '--resume']);
+    expect(resumed.code, resumed.out).toBe(0);
+    for (const file of ['checkpoint/model.safetensors', 'adapter/adapter_model.safetensors']) {
+      const a = await readFile(path.join(out, 'whole', file));
+      const b = await readFile(path.join(out, 'killed', file));
+      expect(b.equals(a), file).toBe(true);
+    }
+    const summary = await json(path.join(out, 'killed', 'summary.json'));
+    expect((summary.losses as { step: number }[]).map((l) => l.step)).toEqual(Array.from({ length: 16 }, (_, i) => i + 1));
+  }, 180_000);
+
   it('refuses a second writer while the first is alive; an existing run needs --resume or --overwrite', async () => {
     const out = path.join(dir, 'lock');
     const first = await cli('finetune', ...common(), '--out', out, '--name', 'r', '--training-steps', '2');

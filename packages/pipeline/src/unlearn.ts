@@ -106,6 +106,7 @@ async function unlearnRun(ctx: RunContext): Promise<RunSummary> {
       lr: config.optimizer.lr, seed: config.training.seed, steps: result.steps, seconds: result.seconds, metrics: {}, losses: result.losses,
       optimizerStats: result.optimizerStats, batchSize: config.training.batchSize, stepsPerEpoch: perEpoch, epochs: steps / perEpoch,
       ...(typeof beta === 'number' ? { beta } : {}),
+      forgotten: `${config.data.forget} (${config.data.forgetAuthors ? `first ${config.data.forgetAuthors} authors, ` : ''}${forget.length} QA pairs)`,
       ...(result.stopped ? { stopped: result.stopped } : {}),
     };
     if (result.stopped) return summary; // no checkpoint of a diverged model, nothing to evaluate

@@ -47,7 +47,12 @@ export interface ReportCommandOptions {
 export async function reportCommand(runDirs: string[], o: ReportCommandOptions): Promise<{ markdown: string; html: string; png?: string }> {
   const runs = await Promise.all(runDirs.map(readSummary));
   const baselines = (await Promise.all((o.baselines ?? []).map(readSummary))).map(baselineLabel);
-  const input: ReportInput = { title: o.title ?? 'Unlearning report', runs, baselines, createdAt: new Date().toISOString() };
+  // what was forgotten, when every unlearn run says so (one split for all, or each run's own)
+  const forgotten = [...new Set(runs.map((r) => r.forgotten).filter((f): f is string => typeof f === 'string'))];
+  const input: ReportInput = {
+    title: o.title ?? 'Unlearning report', runs, baselines, createdAt: new Date().toISOString(),
+    ...(forgotten.length ? { forgotten: forgotten.join('; ') } : {}),
+  };
   const written = await writeReport(o.out, input);
   if (!o.screenshot) return written;
   const png = await screenshotHtml(written.html, path.join(o.out, 'report.png'));

@@ -187,5 +187,22 @@ describe('unlearn report', () => {
     expect(md).not.toContain('runs/target/checkpoint');
     expect(md).toMatch(/\| eval-target \| 0.9 \| — \| — \| — \| — \| — \| — \| — \| 0.5 \| 0.4 \|/);
     expect(md).toContain('| Q? | A. | B. |');
+    expect(md).not.toContain('forgetting');
+  });
+
+  it("names what was forgotten from the unlearn runs' summaries", async () => {
+    const { reportCommand } = await import('../commands/report-cmd.js');
+    const { writeFile, mkdir } = await import('node:fs/promises');
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'unlearn-rep-'));
+    dirs.push(dir);
+    const runs: string[] = [];
+    for (const name of ['a', 'b']) {
+      await mkdir(path.join(dir, name));
+      const summary: RunSummary = { name, method: `npo + ${name}`, metrics: {}, forgotten: 'forget01 (first 2 authors, 40 QA pairs)' };
+      await writeFile(path.join(dir, name, 'summary.json'), JSON.stringify(summary));
+      runs.push(path.join(dir, name));
+    }
+    const md = await readFile((await reportCommand(runs, { out: path.join(dir, 'rep') })).markdown, 'utf8');
+    expect(md).toContain('forgetting forget01 (first 2 authors, 40 QA pairs).');
   });
 });

@@ -37,6 +37,8 @@ export interface RunSummary {
   stopped?: { reason: string; step: number; lastCheckpoint?: string };
   /** Set when the run failed (summary.json of a failed run). */
   error?: string;
+  /** What an unlearn run forgot: its forget split (and author subset), e.g. `forget01 (2 authors, 40 QA pairs)`. */
+  forgotten?: string;
   /** Set when the run was stopped by a signal. */
   interrupted?: string;
   /** The nine parts of model utility (retain / real authors / world facts × probability / ROUGE-L / truth ratio). */
