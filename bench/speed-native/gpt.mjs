@@ -39,18 +39,25 @@ export function buildGpt(tf, tensors, cfg = DEFAULT_CONFIG) {
 
   // The fused ops of @unlearn/tensors (one kernel each way on native, composed tf ops elsewhere), as PyTorch's side
   // runs nn.LayerNorm, F.gelu(approximate='tanh'), softmax and F.cross_entropy: LayerNorm, tanh-GELU, the scaled
-  // causal softmax and the label log-prob (no [tokens, vocab] one-hot or log-softmax tensor).
+  // causal softmax (or the whole causal attention) and the label log-prob (no [tokens, vocab] one-hot or log-softmax tensor).
   const { layerNorm, geluTanh, causalSoftmax, pickLogProb } = tensors;
   const linear = (x, w, b) => tf.fused.matMul({ a: x, b: w, bias: b }); // bias in the gemm's epilogue (as nn.Linear's addmm)
   const heads = (t) => tf.reshape(tf.transpose(tf.reshape(t, [B, T, H, HD]), [0, 2, 1, 3]), [B * H, T, HD]);
+  const attend = process.env.UNLEARN_NATIVE_ATTENTION === '0'
+    ? (q, k, v) => matmul(causalSoftmax(matmul(heads(q), heads(k), false, true), 1 / Math.sqrt(HD)), heads(v))
+    : (q, k, v) => {
+      const h4 = (t) => tf.reshape(heads(t), [B, H, T, HD]);
+      return tensors.causalAttention(h4(q), h4(k), h4(v), { scale: 1 / Math.sqrt(HD) });
+    };
 
   function logits(xIds) { // xIds int32 [BT] -> [BT, V]
     let h = tf.reshape(tf.add(tf.reshape(tf.gather(wte, xIds), [B, T, D]), wpe), [BT, D]);
     for (const p of layers) {
       const a = layerNorm(h, p.ln1g, p.ln1b, 1e-5);
       const [q, k, v] = tf.split(linear(a, p.wqkv, p.bqkv), 3, 1);
-      const att = causalSoftmax(matmul(heads(q), heads(k), false, true), 1 / Math.sqrt(HD));
-      const o = matmul(att, heads(v));
+      // fused causal attention (FlashAttention-2 kernel on native); UNLEARN_NATIVE_ATTENTION=0 keeps the previous
+      // QKᵀ → fused causal softmax → ·V path (results-attention-before.md)
+      const o = attend(q, k, v);
       const o2 = tf.reshape(tf.transpose(tf.reshape(o, [B, H, T, HD]), [0, 2, 1, 3]), [BT, D]);
       h = tf.add(h, linear(o2, p.wo, p.bo));
       const m = layerNorm(h, p.ln2g, p.ln2b, 1e-5);

@@ -651,6 +651,74 @@ Napi::Value CausalSoftmaxGrad(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// causalAttention(q [B,H,tq,d], k, v [B,G,tk,d], bias [B,1,tq,tk] | null, B, H, G, tq, tk, d, scale, o [B,H,tq,d],
+// stats [B,H,tq,2] (row max, 1/row sum)); query head h reads key/value head h / (H / G). Threaded over (batch, head, query tile).
+Napi::Value CausalAttention(const Napi::CallbackInfo& info) {
+  const float* q = f32(info[0], "q");
+  const float* k = f32(info[1], "k");
+  const float* v = f32(info[2], "v");
+  const float* bias = info[3].IsNull() || info[3].IsUndefined() ? nullptr : f32(info[3], "bias");
+  const int64_t B = i64(info[4]), H = i64(info[5]), G = i64(info[6]), tq = i64(info[7]), tk = i64(info[8]), d = i64(info[9]);
+  const float scale = static_cast<float>(info[10].As<Napi::Number>().DoubleValue());
+  float* o = f32(info[11], "o");
+  float* stats = f32(info[12], "stats");
+  need(info, G > 0 && H % G == 0 && tq > 0 && tk >= tq && d > 0 && scale > 0.f && f32Length(info[0]) >= B * H * tq * d &&
+       f32Length(info[1]) >= B * G * tk * d && f32Length(info[2]) >= B * G * tk * d &&
+       (!bias || f32Length(info[3]) >= B * tq * tk) && f32Length(info[11]) >= B * H * tq * d && f32Length(info[12]) >= 2 * B * H * tq,
+       "causalAttention: shapes do not fit (H a multiple of G, tk >= tq, scale > 0)");
+  const KernelTable* kt = gKernels;
+  constexpr int64_t kQueryTile = 64;  // query rows per task: one tile of the (batch, head, query-tile) grid
+  const int64_t tiles = (tq + kQueryTile - 1) / kQueryTile, rep = H / G;
+  parallelRange(B * H * tiles, 1, [&](int64_t t0, int64_t t1) {
+    for (int64_t t = t0; t < t1; t++) {
+      const int64_t bh = t / tiles, i0 = (t % tiles) * kQueryTile, i1 = i0 + kQueryTile < tq ? i0 + kQueryTile : tq;
+      const int64_t b = bh / H, kvh = b * G + (bh % H) / rep;
+      kt->attentionFwdRows(q + bh * tq * d, k + kvh * tk * d, v + kvh * tk * d, bias ? bias + b * tq * tk : nullptr, tq,
+                           tk, d, scale, o + bh * tq * d, stats + 2 * bh * tq, i0, i1);
+    }
+  });
+  return info.Env().Undefined();
+}
+
+// causalAttentionGrad(q, k, v, bias | null, o, dO, stats, B, H, G, tq, tk, d, scale, dq, dk, dv): threaded over
+// (batch, key/value head), each task owning its dk, dv and the dq of the query heads that share them.
+Napi::Value CausalAttentionGrad(const Napi::CallbackInfo& info) {
+  const float* q = f32(info[0], "q");
+  const float* k = f32(info[1], "k");
+  const float* v = f32(info[2], "v");
+  const float* bias = info[3].IsNull() || info[3].IsUndefined() ? nullptr : f32(info[3], "bias");
+  const float* o = f32(info[4], "o");
+  const float* dO = f32(info[5], "dO");
+  const float* stats = f32(info[6], "stats");
+  const int64_t B = i64(info[7]), H = i64(info[8]), G = i64(info[9]), tq = i64(info[10]), tk = i64(info[11]), d = i64(info[12]);
+  const float scale = static_cast<float>(info[13].As<Napi::Number>().DoubleValue());
+  float* dq = f32(info[14], "dq");
+  float* dk = f32(info[15], "dk");
+  float* dv = f32(info[16], "dv");
+  const int64_t nq = B * H * tq * d, nk = B * G * tk * d;
+  need(info, G > 0 && H % G == 0 && tq > 0 && tk >= tq && d > 0 && scale > 0.f && f32Length(info[0]) >= nq &&
+       f32Length(info[1]) >= nk && f32Length(info[2]) >= nk && (!bias || f32Length(info[3]) >= B * tq * tk) &&
+       f32Length(info[4]) >= nq && f32Length(info[5]) >= nq && f32Length(info[6]) >= 2 * B * H * tq &&
+       f32Length(info[14]) >= nq && f32Length(info[15]) >= nk && f32Length(info[16]) >= nk,
+       "causalAttentionGrad: shapes do not fit");
+  const KernelTable* kt = gKernels;
+  const int64_t rep = H / G;
+  parallelRange(B * G, 1, [&](int64_t g0, int64_t g1) {
+    for (int64_t bg = g0; bg < g1; bg++) {
+      const int64_t b = bg / G;
+      float* dkg = dk + bg * tk * d;
+      float* dvg = dv + bg * tk * d;
+      for (int64_t x = 0; x < tk * d; x++) dkg[x] = dvg[x] = 0.f;
+      for (int64_t r = 0; r < rep; r++) {
+        const int64_t bh = b * H + (bg % G) * rep + r;
+        kt->attentionBwdHead(q + bh * tq * d, k + bg * tk * d, v + bg * tk * d, bias ? bias + b * tq * tk : nullptr,
+                             o + bh * tq * d, dO + bh * tq * d, stats + 2 * bh * tq, tq, tk, d, scale, dq + bh * tq * d, dkg, dvg);
+      }
+    }
+  });
+  return info.Env().Undefined();
+}
+
 // sophia(p, g, m, h, hHat | null, lr, beta1, beta2, rho, eps, weightDecay) -> entries not clipped; p, m (and h) in place
 Napi::Value Sophia(const Napi::CallbackInfo& info) {
   float* p = f32(info[0], "param");
@@ -889,6 +957,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("geluTanhGrad", Napi::Function::New(env, GeluTanhGrad));
   exports.Set("causalSoftmax", Napi::Function::New(env, CausalSoftmax));
   exports.Set("causalSoftmaxGrad", Napi::Function::New(env, CausalSoftmaxGrad));
+  exports.Set("causalAttention", Napi::Function::New(env, CausalAttention));
+  exports.Set("causalAttentionGrad", Napi::Function::New(env, CausalAttentionGrad));
   exports.Set("info", Napi::Function::New(env, Info));
   exports.Set("configure", Napi::Function::New(env, Configure));
   return exports;

@@ -83,6 +83,14 @@ struct KernelTable {
   // AdamW (Loshchilov & Hutter 2019, Alg. 2) on elements [i0, i1): m, v updated in place, p updated in place.
   void (*adamw)(float* p, const float* g, float* m, float* v, int64_t i0, int64_t i1, float lr, float beta1,
                 float beta2, float eps, float weightDecay, float biasCorrection1, float biasCorrection2);
+  // Causal attention (FlashAttention-2, Dao 2023) for one (batch, head): forward over query rows [i0, i1) of q [tq, d]
+  // against k, v [tk, d] (query i sees keys j ≤ i + tk − tq; optional additive bias [tq, tk]) → o [tq, d], stats [tq, 2] = (row max m, 1/Σe^(s−m));
+  // backward for one query head: dq written, dk and dv [tk, d] accumulated, P recomputed from q, k and stats.
+  void (*attentionFwdRows)(const float* q, const float* k, const float* v, const float* bias, int64_t tq, int64_t tk,
+                           int64_t d, float scale, float* o, float* stats, int64_t i0, int64_t i1);
+  void (*attentionBwdHead)(const float* q, const float* k, const float* v, const float* bias, const float* o,
+                           const float* dO, const float* stats, int64_t tq, int64_t tk, int64_t d, float scale, float* dq,
+                           float* dk, float* dv);
 };
 
 extern const KernelTable kAvx512Kernels;

@@ -81,6 +81,13 @@ export interface NativeAddon {
   causalSoftmax(s: Float32Array, rows: number, tq: number, tk: number, scale: number, p: Float32Array): void;
   /** ds = scale·p⊙(dp − ⟨dp, p⟩) per row. */
   causalSoftmaxGrad(p: Float32Array, dp: Float32Array, rows: number, tk: number, scale: number, ds: Float32Array): void;
+  /** Causal attention (FlashAttention-2): q [B,H,tq,d], k, v [B,G,tk,d], bias [B,1,tq,tk] | null → o [B,H,tq,d], stats [B,H,tq,2] (row max, 1/row sum). */
+  causalAttention(q: Float32Array, k: Float32Array, v: Float32Array, bias: Float32Array | null, B: number, H: number, G: number,
+    tq: number, tk: number, d: number, scale: number, o: Float32Array, stats: Float32Array): void;
+  /** Its gradient from q, k, v, o, dO and stats (P recomputed tile by tile): dq [B,H,tq,d], dk, dv [B,G,tk,d]. */
+  causalAttentionGrad(q: Float32Array, k: Float32Array, v: Float32Array, bias: Float32Array | null, o: Float32Array, dO: Float32Array,
+    stats: Float32Array, B: number, H: number, G: number, tq: number, tk: number, d: number, scale: number,
+    dq: Float32Array, dk: Float32Array, dv: Float32Array): void;
   info(): AddonInfo;
   configure(o: { isa?: Isa; threads?: number; blas?: BlasPolicy; blocking?: BlockingOverride }): AddonInfo;
 }

@@ -1,5 +1,5 @@
 // The fused kernels (UnlearnPickLogProb, UnlearnRmsNorm, UnlearnRope, UnlearnSwiGlu, UnlearnLayerNorm, UnlearnGeluTanh,
-// UnlearnCausalSoftmax) through @unlearn/tensors' ops: on native
+// UnlearnCausalSoftmax; UnlearnCausalAttention in causal-attention.test.ts) through @unlearn/tensors' ops: on native
 // they run the addon, on cpu the ops compose tf ops — values and gradients must agree (within 1e-4), on every
 // instruction-set build this CPU runs (AVX2 included on an AVX-512 machine) and on 1 and 2 threads; the native
 // gradients also match central finite differences of the native forward, the LayerNorm / GELU / causal-softmax values
@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { causalSoftmax, geluTanh, layerNorm, pickLogProb, rmsNorm, rope, swiglu } from '@unlearn/tensors';
+import { causalAttention, causalSoftmax, geluTanh, layerNorm, pickLogProb, rmsNorm, rope, swiglu } from '@unlearn/tensors';
 import { FUSED_KERNEL_NAMES, loadAddon } from './index.js';
 import { addonBuilt as built, useNativeBackend } from './test-utils/native-suite.js';
 import { expectParity, input, maxRelError, randn } from './test-utils/parity.js';
@@ -108,7 +108,9 @@ describe.skipIf(!built)('fused kernels match tfjs-backend-cpu and finite differe
         const h = rope(swiglu(rmsNorm(a, b, 1e-5), a) as tf.Tensor2D, 2, tf.ones([8, 1, 8]), tf.zeros([8, 1, 8]));
         const n = geluTanh(layerNorm(h, b, b, 1e-5));
         const att = tf.matMul(causalSoftmax(tf.matMul(n, n, false, true), 0.25), n) as tf.Tensor2D;
-        return tf.sum(pickLogProb(att, labels));
+        const heads = tf.reshape(att, [1, 1, 8, 16]) as tf.Tensor4D;
+        const mixed = tf.reshape(causalAttention(heads, heads, heads, { scale: 0.25 }), [8, 16]) as tf.Tensor2D;
+        return tf.sum(pickLogProb(mixed, labels));
       })([x, w]);
       tf.dispose(g);
     });

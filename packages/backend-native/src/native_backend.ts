@@ -9,7 +9,7 @@ import type { Isa, NativeAddon } from './addon.js';
 import { BufferPool } from './buffer_pool.js';
 import { copyKernels } from './kernels/copy.js';
 import { fillKernels } from './kernels/fill.js';
-import { fusedGradients, fusedKernels } from './kernels/fused.js';
+import { FUSED_KERNEL_NAMES, fusedGradients, fusedKernels } from './kernels/fused.js';
 import { multinomialKernels } from './kernels/multinomial.js';
 import { elementwiseKernels } from './kernels/elementwise.js';
 import { matmulKernels } from './kernels/matmul.js';
@@ -99,10 +99,13 @@ export function registerNativeBackend(options: RegisterOptions = {}): Record<str
     }
     for (const k of natives) tf.registerKernel(k);
     // fused transformer kernels: native-only names (no cpu twin), each with its gradient. UNLEARN_NATIVE_FUSED=0 leaves
-    // them out (the ops then compose tf ops, as on other backends: for before/after measurements)
-    const fused = process.env.UNLEARN_NATIVE_FUSED === '0' ? [] : fusedKernels(addon);
+    // them out (the ops then compose tf ops, as on other backends: for before/after measurements);
+    // UNLEARN_NATIVE_ATTENTION=0 leaves out only UnlearnCausalAttention (attention composes matmul + softmax again)
+    const noAttention = process.env.UNLEARN_NATIVE_ATTENTION === '0';
+    const fused = process.env.UNLEARN_NATIVE_FUSED === '0' ? []
+      : fusedKernels(addon).filter((k) => !noAttention || !k.kernelName.startsWith(FUSED_KERNEL_NAMES.causalAttention));
     for (const k of fused) tf.registerKernel(k);
-    for (const g of fused.length ? fusedGradients : []) tf.registerGradient(g);
+    for (const g of fused.length ? fusedGradients : []) if (fused.some((k) => k.kernelName === g.kernelName)) tf.registerGradient(g);
     tf.registerBackend(NATIVE_BACKEND_NAME, () => new NativeBackend(), options.priority ?? 3);
     registeredDetails = { nativeKernels: natives.length, fusedKernels: fused.length };
   }

@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor, Tensor2D, Tensor3D, Tensor4D } from '@tensorflow/tfjs-core';
 import type { ForwardInput, ForwardOptions, ForwardOutput, GenerationOptions, GenerativeLM, ModelConfig, ParamMap } from '@unlearn/core';
-import { matmul } from '@unlearn/tensors';
+import { causalAttention } from '@unlearn/tensors';
 import { generateTokens } from './generate.js';
 
 /** Keys and values of one layer, as attention consumes them: [batch, kvHeads, pastLength, headDim]. */
@@ -99,7 +99,6 @@ export function attention(
 ): { out: Tensor2D; cache?: LayerCache } {
   const { batch: B, length: T } = ctx;
   const { heads: H, kvHeads: G, headDim: D } = dims;
-  const rep = H / G;
   const toHeads = (x: Tensor, n: number) => tf.transpose(tf.reshape(x, [B, T, n, D]), [0, 2, 1, 3]) as Tensor4D;
   let key = toHeads(k, G);
   let value = toHeads(v, G);
@@ -107,12 +106,9 @@ export function attention(
     key = tf.concat([past.key, key], 2);
     value = tf.concat([past.value, value], 2);
   }
-  const S = key.shape[2];
-  const query = tf.reshape(tf.mul(toHeads(q, H), 1 / Math.sqrt(D)), [B * G, rep * T, D]);
-  const scores = matmul(query, tf.reshape(key, [B * G, S, D]), false, true);
-  const probs = tf.softmax(tf.add(tf.reshape(scores, [B, H, T, S]), ctx.bias));
-  const mixed = matmul(tf.reshape(probs, [B * G, rep * T, S]), tf.reshape(value, [B * G, S, D]));
-  const out = tf.reshape(tf.transpose(tf.reshape(mixed, [B, H, T, D]), [0, 2, 1, 3]), [B * T, H * D]) as Tensor2D;
+  // fused (FlashAttention-2) on the native backend; elsewhere the composed matmul → +bias → softmax → matmul
+  const mixed = causalAttention(toHeads(q, H), key, value, { scale: 1 / Math.sqrt(D), bias: ctx.bias });
+  const out = tf.reshape(tf.transpose(mixed, [0, 2, 1, 3]), [B * T, H * D]) as Tensor2D;
   return { out, cache: past || keep ? { key, value } : undefined };
 }
 

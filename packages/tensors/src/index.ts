@@ -9,6 +9,8 @@ export { rope } from './ops/rope.js';
 export { layerNorm } from './ops/layer-norm.js';
 export { geluTanh } from './ops/gelu.js';
 export { causalSoftmax } from './ops/causal-softmax.js';
+export { causalAttention } from './ops/causal-attention.js';
+export type { CausalAttentionOptions } from './ops/causal-attention.js';
 export { registerMissingGradients } from './gradients.js';
 export * as paramMath from './param-math.js';
 export type { AnyTensorMap } from './param-math.js';

@@ -15,6 +15,9 @@
 //   UnlearnGeluTanh     x -> x·½(1 + tanh(√(2/π)(x + 0.044715x³))) (GPT-2's gelu_new); backward from the saved x
 //   UnlearnCausalSoftmax scores [..., tq, tk] (attr scale > 0) -> softmax(scale·s) over the causal keys j ≤ i + tk − tq,
 //                       0 above: scale, −∞ mask and softmax in one pass; backward ds = scale·p⊙(dp − ⟨dp, p⟩) from p
+//   UnlearnCausalAttention q [B,H,tq,d], k, v [B,G,tk,d], bias [B,1,tq,tk] or [0] (none) (attr scale) ->
+//                       o = softmax(scale·q·kᵀ + bias, causal)·v, stats [B,H,tq,2] = (max, 1/sum) (FlashAttention-2, Dao 2023: online
+//                       softmax over key tiles, no tq×tk tensor); backward recomputes P from q, k and stats
 import * as tf from '@tensorflow/tfjs-core';
 import type { GradConfig, KernelConfig, TensorInfo } from '@tensorflow/tfjs-core';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
@@ -26,6 +29,7 @@ export const FUSED_KERNEL_NAMES = {
   rmsNorm: 'UnlearnRmsNorm', rmsNormGrad: 'UnlearnRmsNormGrad', rope: 'UnlearnRope', ropeGrad: 'UnlearnRopeGrad', swiglu: 'UnlearnSwiGlu', swigluGrad: 'UnlearnSwiGluGrad',
   layerNorm: 'UnlearnLayerNorm', layerNormGrad: 'UnlearnLayerNormGrad', gelu: 'UnlearnGeluTanh', geluGrad: 'UnlearnGeluTanhGrad',
   causalSoftmax: 'UnlearnCausalSoftmax', causalSoftmaxGrad: 'UnlearnCausalSoftmaxGrad',
+  causalAttention: 'UnlearnCausalAttention', causalAttentionGrad: 'UnlearnCausalAttentionGrad',
 } as const;
 
 function floats(backend: MathBackendCPU, t: TensorInfo, kernel: string, what: string): Float32Array {
@@ -151,7 +155,35 @@ export function fusedKernels(addon: NativeAddon): KernelConfig[] {
       addon.causalSoftmaxGrad(floats(backend, p, N.causalSoftmaxGrad, 'p'), floats(backend, dy, N.causalSoftmaxGrad, 'dy'), rows, tk, attrs.scale as number, ds);
       return output(backend, p.shape.slice(), ds);
     }),
+    k(N.causalAttention, ({ q, k: key, v, bias }, backend, attrs) => {
+      const a = attentionDims(q, key, v, bias, attrs, N.causalAttention);
+      const o = allocOutput(backend, sizeOf(q.shape)), stats = allocOutput(backend, 2 * a.B * a.H * a.tq);
+      addon.causalAttention(floats(backend, q, N.causalAttention, 'q'), floats(backend, key, N.causalAttention, 'k'), floats(backend, v, N.causalAttention, 'v'),
+        a.hasBias ? floats(backend, bias, N.causalAttention, 'bias') : null, a.B, a.H, a.G, a.tq, a.tk, a.d, a.scale, o, stats);
+      return [output(backend, q.shape.slice(), o), output(backend, [a.B, a.H, a.tq, 2], stats)];
+    }),
+    k(N.causalAttentionGrad, ({ q, k: key, v, bias, o, dy, stats }, backend, attrs) => {
+      const a = attentionDims(q, key, v, bias, attrs, N.causalAttentionGrad);
+      const f = (t: TensorInfo, what: string) => floats(backend, t, N.causalAttentionGrad, what);
+      const dq = allocOutput(backend, sizeOf(q.shape)), dk = allocOutput(backend, sizeOf(key.shape)), dv = allocOutput(backend, sizeOf(v.shape));
+      addon.causalAttentionGrad(f(q, 'q'), f(key, 'k'), f(v, 'v'), a.hasBias ? f(bias, 'bias') : null, f(o, 'o'), f(dy, 'dy'), f(stats, 'stats'),
+        a.B, a.H, a.G, a.tq, a.tk, a.d, a.scale, dq, dk, dv);
+      return [output(backend, q.shape.slice(), dq), output(backend, key.shape.slice(), dk), output(backend, v.shape.slice(), dv)];
+    }),
   ];
+}
+
+function attentionDims(q: TensorInfo, k: TensorInfo, v: TensorInfo, bias: TensorInfo, attrs: Record<string, unknown>, kernel: string) {
+  const scale = attrs.scale as number;
+  const [B, H, tq, d] = q.shape;
+  const G = k.shape[1], tk = k.shape[2];
+  const hasBias = sizeOf(bias.shape) > 0;
+  if (q.shape.length !== 4 || k.shape.length !== 4 || !tf.util.arraysEqual(k.shape, v.shape) || k.shape[0] !== B || k.shape[3] !== d
+    || G === 0 || H % G !== 0 || tk < tq || !(scale > 0)
+    || (hasBias && !tf.util.arraysEqual(bias.shape, [B, 1, tq, tk]))) {
+    throw new Error(`${kernel}: q [${q.shape}], k [${k.shape}], v [${v.shape}], bias [${bias.shape}] must be [B,H,tq,d], [B,G,tk,d] ×2, [B,1,tq,tk] or [0], with H a multiple of G, tk ≥ tq, scale > 0 (got ${scale})`);
+  }
+  return { B, H, G, tq, tk, d, scale, hasBias };
 }
 
 const run = (name: string, inputs: Record<string, tf.Tensor>, attrs: Record<string, unknown> = {}) =>
@@ -213,5 +245,14 @@ export const fusedGradients: GradConfig[] = [
     gradFunc: (dy, saved, attrs) => ({
       scores: () => run(FUSED_KERNEL_NAMES.causalSoftmaxGrad, { p: saved[0], dy: dy as tf.Tensor }, { scale: (attrs as { scale: number }).scale }) as tf.Tensor,
     }),
+  },
+  {
+    kernelName: FUSED_KERNEL_NAMES.causalAttention, inputsToSave: ['q', 'k', 'v', 'bias'], outputsToSave: [true, true],
+    gradFunc: (dys, saved, attrs) => {
+      const [q, k, v, bias, o, stats] = saved;
+      const [dq, dk, dv] = run(FUSED_KERNEL_NAMES.causalAttentionGrad, { q, k, v, bias, o, stats, dy: (dys as tf.Tensor[])[0] },
+        { scale: (attrs as { scale: number }).scale }) as tf.Tensor[];
+      return { q: () => dq, k: () => dk, v: () => dv, bias: () => tf.zerosLike(bias) }; // bias: a mask, constant
+    },
   },
 ];
