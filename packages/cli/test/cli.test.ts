@@ -4,36 +4,17 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import * as tf from '@tensorflow/tfjs-core';
 import { list } from '@unlearn/core';
 import { generateDemoDataset, writeDemoDataset } from '@unlearn/data';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../src/cli.js';
+import { cli, tinyLlama } from './in-process.js';
 import { buildWordTokenizer } from '@unlearn/pipeline';
 
-class Capture extends Writable {
-  text = '';
-  override _write(chunk: Buffer, _enc: string, done: () => void) {
-    this.text += chunk.toString();
-    done();
-  }
-}
-
-async function cli(...argv: string[]) {
-  const stdout = new Capture();
-  const stderr = new Capture();
-  const code = await main(argv, { stdout, stderr });
-  return { code, stdout: stdout.text, stderr: stderr.text };
-}
 
 let dir: string;
 let dataDir: string;
 let tokDir: string;
-const tinyLlama = {
-  model_type: 'llama', hidden_size: 16, intermediate_size: 32, num_hidden_layers: 1, num_attention_heads: 2,
-  num_key_value_heads: 1, max_position_embeddings: 96, tie_word_embeddings: true, bos_token_id: 1, eos_token_id: 2, pad_token_id: 3,
-};
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'unlearn-cli-'));

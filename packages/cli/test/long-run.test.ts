@@ -7,39 +7,21 @@ import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Writable } from 'node:stream';
 import * as tf from '@tensorflow/tfjs-core';
 import { generateDemoDataset, writeDemoDataset } from '@unlearn/data';
 import { buildWordTokenizer } from '@unlearn/pipeline';
 import { decodeSafetensors } from '@unlearn/tensors/safetensors-codec';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cliVersion, main } from '../src/cli.js';
+import { cli, tinyLlama, killWhen } from './in-process.js';
+import { cliVersion } from '../src/cli.js';
 
 const bin = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
 
-class Capture extends Writable {
-  text = '';
-  override _write(chunk: Buffer, _enc: string, done: () => void) {
-    this.text += chunk.toString();
-    done();
-  }
-}
-
-async function cli(...argv: string[]) {
-  const stdout = new Capture();
-  const stderr = new Capture();
-  const code = await main(argv, { stdout, stderr });
-  return { code, stdout: stdout.text, stderr: stderr.text };
-}
 
 let dir: string;
 let dataDir: string;
 let tokDir: string;
 let modelCfg: string;
-const tinyLlama = {
-  model_type: 'llama', hidden_size: 16, intermediate_size: 32, num_hidden_layers: 1, num_attention_heads: 2,
-  num_key_value_heads: 1, max_position_embeddings: 96, tie_word_embeddings: true, bos_token_id: 1, eos_token_id: 2, pad_token_id: 3,
-};
 /** Flags every run here shares: generated data (3 authors, one forgotten), a fresh tiny Llama, cpu, quiet. */
 const common = () => ['--config', modelCfg, '--backend', 'wasm', '--data-dir', dataDir, '--data-forget', 'forget33', '--data-retain', 'retain67', '--quiet'];
 const events = async (runDir: string) => (await readFile(path.join(runDir, 'log.jsonl'), 'utf8')).trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
@@ -146,19 +128,7 @@ describe('3. checkpoint and resume', () => {
     // kill -9 once two checkpoints are on disk (polling the folder: the kill lands anywhere, mid-write included)
     const proc = spawn(process.execPath, [bin, ...args('killed2')], { stdio: 'ignore' });
     const ck2 = path.join(out, 'killed2', 'checkpoints');
-    const result = await new Promise<{ signal: NodeJS.Signals | null }>((resolve) => {
-      const timer = setInterval(() => {
-        const names = existsSync(ck2) ? readdirSync(ck2).filter((n) => /^step-\d+$/.test(n)) : [];
-        if (names.length >= 2) {
-          proc.kill('SIGKILL');
-          clearInterval(timer);
-        }
-      }, 5);
-      proc.on('exit', (_code, signal) => {
-        clearInterval(timer);
-        resolve({ signal });
-      });
-    });
+    const result = await killWhen(proc, () => existsSync(ck2) && readdirSync(ck2).filter((n) => /^step-\d+$/.test(n)).length >= 2);
     expect(result.signal).toBe('SIGKILL');
     const run = path.join(out, 'killed2');
     expect(existsSync(path.join(run, 'checkpoint'))).toBe(false); // it really died mid-run
@@ -198,18 +168,7 @@ describe('3. checkpoint and resume', () => {
     expect(whole.code, whole.stderr).toBe(0);
     const proc = spawn(process.execPath, [bin, ...args('killed')], { stdio: 'ignore' });
     const ck = path.join(out, 'killed', 'checkpoints');
-    const result = await new Promise<{ signal: NodeJS.Signals | null }>((resolve) => {
-      const timer = setInterval(() => {
-        if (existsSync(ck) && readdirSync(ck).some((n) => /^step-\d+$/.test(n))) {
-          proc.kill('SIGKILL');
-          clearInterval(timer);
-        }
-      }, 5);
-      proc.on('exit', (_code, signal) => {
-        clearInterval(timer);
-        resolve({ signal });
-      });
-    });
+    const result = await killWhen(proc, () => existsSync(ck) && readdirSync(ck).some((n) => /^step-\d+$/.test(n)));
     expect(result.signal).toBe('SIGKILL');
     expect(existsSync(path.join(out, 'killed', 'checkpoint'))).toBe(false);
     const resumed = await child([...args('killed'), '--resume']);
