@@ -7,11 +7,9 @@ import { defaultPadTokenId, planTokenBatches } from '@unlearn/data';
 import type { RunConfig, RunConfigInput } from './config/schema.js';
 import { encodeRows, loadSplits } from './datasets.js';
 import { evalTemplate } from './eval-template.js';
-import { evaluateModel } from './evaluate.js';
 import { loadRunModel } from './model-io.js';
-import { saveRunModel } from './lora-run.js';
 import type { RunSummary } from './report/report.js';
-import { sampleAnswers, utilityComponents } from './report/eval-details.js';
+import { saveAndEvaluate } from './run/save-and-evaluate.js';
 import { inRunFolder, resolveRunConfig, type RunContext, type RunOptions, type RunResult } from './run/run.js';
 import { planSteps, runCheckpoints, runTrainLoop } from './train-loop.js';
 
@@ -57,14 +55,7 @@ async function finetuneRun(ctx: RunContext): Promise<RunSummary> {
       batchSize: config.training.batchSize, stepsPerEpoch: perEpoch, epochs: steps / perEpoch,
       ...(result.stopped ? { stopped: result.stopped } : {}),
     };
-    if (result.stopped) return summary; // no checkpoint of a diverged model, nothing to evaluate
-    await saveRunModel(model, folder.checkpoint, { tokenizer, baseModel: config.model.path });
-    log.event('checkpoint', { dir: folder.checkpoint });
-    if (config.eval.enabled) {
-      const evaluated = await evaluateModel(ctx, model, tokenizer);
-      Object.assign(summary, { metrics: evaluated.metrics, utility: utilityComponents(evaluated.raw), samples: sampleAnswers(evaluated.raw) });
-    }
-    return summary;
+    return await saveAndEvaluate(ctx, model, tokenizer, summary);
   } finally {
     optimizer.dispose();
     model.dispose();

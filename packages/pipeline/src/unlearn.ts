@@ -9,13 +9,11 @@ import { exampleSetCurvature } from '@unlearn/optim';
 import type { RunConfigInput } from './config/schema.js';
 import { encodeRows, loadSplits } from './datasets.js';
 import { evalTemplate } from './eval-template.js';
-import { evaluateModel } from './evaluate.js';
 import { optimizerFor } from './finetune.js';
 import { buildMask } from './mask-data.js';
 import { loadRunModel } from './model-io.js';
-import { saveRunModel } from './lora-run.js';
 import type { RunSummary } from './report/report.js';
-import { sampleAnswers, utilityComponents } from './report/eval-details.js';
+import { saveAndEvaluate } from './run/save-and-evaluate.js';
 import { inRunFolder, resolveRunConfig, type RunContext, type RunOptions, type RunResult } from './run/run.js';
 import { planSteps, runCheckpoints, runTrainLoop } from './train-loop.js';
 
@@ -109,14 +107,7 @@ async function unlearnRun(ctx: RunContext): Promise<RunSummary> {
       forgotten: `${config.data.forget} (${config.data.forgetAuthors ? `first ${config.data.forgetAuthors} authors, ` : ''}${forget.length} QA pairs)`,
       ...(result.stopped ? { stopped: result.stopped } : {}),
     };
-    if (result.stopped) return summary; // no checkpoint of a diverged model, nothing to evaluate
-    await saveRunModel(model, folder.checkpoint, { tokenizer, baseModel: config.model.path });
-    log.event('checkpoint', { dir: folder.checkpoint });
-    if (config.eval.enabled) {
-      const evaluated = await evaluateModel(ctx, model, tokenizer);
-      Object.assign(summary, { metrics: evaluated.metrics, utility: utilityComponents(evaluated.raw), samples: sampleAnswers(evaluated.raw) });
-    }
-    return summary;
+    return await saveAndEvaluate(ctx, model, tokenizer, summary);
   } finally {
     if (mask) tf.dispose([...mask.values()]);
     sets?.forget?.dispose();
