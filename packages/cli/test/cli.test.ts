@@ -1,15 +1,13 @@
 // The CLI end to end, in process: help, config errors, a tiny finetune → unlearn → eval → report on generated data,
 // checking the run folders' contents and that no tensors leak.
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { list } from '@unlearn/core';
-import { generateDemoDataset, writeDemoDataset } from '@unlearn/data';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, tinyLlama } from './in-process.js';
-import { buildWordTokenizer } from '@unlearn/pipeline';
+import { cli, tinyLlama, writeTinyRunAssets } from './in-process.js';
 
 
 let dir: string;
@@ -18,17 +16,7 @@ let tokDir: string;
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'unlearn-cli-'));
-  dataDir = path.join(dir, 'data');
-  await writeDemoDataset(dataDir, { seed: 1, authors: 3, forgetAuthors: 1 });
-  const files = generateDemoDataset({ seed: 1, authors: 3, forgetAuthors: 1 }).files;
-  const texts = Object.values(files).flatMap((rows) => rows.map((r) => (typeof r === 'string' ? r : JSON.stringify(r).replace(/[{}":,[\]]/g, ' '))));
-  // the tokenizer sees every text the runs will encode (prompt template included)
-  texts.push('Question: Answer: \n ? . , \' -');
-  const tok = buildWordTokenizer(texts);
-  tokDir = path.join(dir, 'tok');
-  await mkdir(tokDir, { recursive: true });
-  await writeFile(path.join(tokDir, 'tokenizer.json'), tok.tokenizerJson);
-  await writeFile(path.join(tokDir, 'tokenizer_config.json'), tok.tokenizerConfig);
+  ({ dataDir, tokDir } = await writeTinyRunAssets(dir));
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
 

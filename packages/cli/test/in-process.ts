@@ -1,6 +1,10 @@
-// What the CLI suites share: `main` run in process with captured output, the tiny Llama config they train, and
-// SIGKILLing a child run at a chosen moment.
+// What the CLI suites share: `main` run in process with captured output, the tiny Llama config and generated data
+// they train on, and SIGKILLing a child run at a chosen moment.
 import type { ChildProcess } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { generateDemoDataset, writeDemoDataset } from '@unlearn/data';
+import { buildWordTokenizer } from '@unlearn/pipeline';
 import { Writable } from 'node:stream';
 import { main } from '../src/cli.js';
 
@@ -40,4 +44,20 @@ export function killWhen(proc: ChildProcess, ready: () => boolean): Promise<{ si
       resolve({ signal });
     });
   });
+}
+
+/** Generated TOFU-format data (3 authors, the first forgotten) in `dir`/data and a word tokenizer over every text the
+ *  runs will encode (prompt template included) in `dir`/tok. */
+export async function writeTinyRunAssets(dir: string): Promise<{ dataDir: string; tokDir: string }> {
+  const dataDir = path.join(dir, 'data');
+  await writeDemoDataset(dataDir, { seed: 1, authors: 3, forgetAuthors: 1 });
+  const files = generateDemoDataset({ seed: 1, authors: 3, forgetAuthors: 1 }).files;
+  const texts = Object.values(files).flatMap((rows) => rows.map((r) => (typeof r === 'string' ? r : JSON.stringify(r).replace(/[{}":,[\]]/g, ' '))));
+  texts.push('Question: Answer: \n ? . , \' -');
+  const tok = buildWordTokenizer(texts);
+  const tokDir = path.join(dir, 'tok');
+  await mkdir(tokDir, { recursive: true });
+  await writeFile(path.join(tokDir, 'tokenizer.json'), tok.tokenizerJson);
+  await writeFile(path.join(tokDir, 'tokenizer_config.json'), tok.tokenizerConfig);
+  return { dataDir, tokDir };
 }

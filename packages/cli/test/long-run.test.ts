@@ -8,11 +8,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
-import { generateDemoDataset, writeDemoDataset } from '@unlearn/data';
-import { buildWordTokenizer } from '@unlearn/pipeline';
+import { writeDemoDataset } from '@unlearn/data';
 import { decodeSafetensors } from '@unlearn/tensors/safetensors-codec';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, tinyLlama, killWhen } from './in-process.js';
+import { cli, tinyLlama, killWhen, writeTinyRunAssets } from './in-process.js';
 import { cliVersion } from '../src/cli.js';
 
 const bin = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
@@ -29,16 +28,7 @@ const json = async (file: string) => JSON.parse(await readFile(file, 'utf8')) as
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'unlearn-long-run-'));
-  dataDir = path.join(dir, 'data');
-  await writeDemoDataset(dataDir, { seed: 1, authors: 3, forgetAuthors: 1 });
-  const files = generateDemoDataset({ seed: 1, authors: 3, forgetAuthors: 1 }).files;
-  const texts = Object.values(files).flatMap((rows) => rows.map((r) => (typeof r === 'string' ? r : JSON.stringify(r).replace(/[{}":,[\]]/g, ' '))));
-  texts.push('Question: Answer: \n ? . , \' -');
-  const tok = buildWordTokenizer(texts);
-  tokDir = path.join(dir, 'tok');
-  await mkdir(tokDir, { recursive: true });
-  await writeFile(path.join(tokDir, 'tokenizer.json'), tok.tokenizerJson);
-  await writeFile(path.join(tokDir, 'tokenizer_config.json'), tok.tokenizerConfig);
+  ({ dataDir, tokDir } = await writeTinyRunAssets(dir));
   modelCfg = path.join(dir, 'model.yaml');
   await writeFile(modelCfg, `model:\n  tokenizer: ${tokDir}\n  create: ${JSON.stringify(tinyLlama)}\neval:\n  enabled: false\n`);
 });

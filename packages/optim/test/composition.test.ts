@@ -3,36 +3,20 @@
 // finite losses, no leaked tensors, moved free entries and bit-exact frozen ones.
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
-import type { Tensor2D } from '@tensorflow/tfjs-core';
 import { initBackend, type BackendName } from '@unlearn/tensors';
 import { get, list } from '@unlearn/core';
 import { Trainer } from '@unlearn/train';
-import type { CausalLM, Mask, TokenBatch, UnlearnBatch } from '@unlearn/core';
+import type { CausalLM, Mask } from '@unlearn/core';
 import { createModel } from '@unlearn/models';
 import '@unlearn/objectives';
 import '@unlearn/attribution';
 import '../src/index.js';
+import { config, disposeBatch, unlearnBatch } from './composition-fixture.js';
 
 beforeAll(async () => {
   await initBackend((process.env.UNLEARN_TEST_BACKEND ?? 'cpu') as BackendName);
 });
 
-const config = {
-  model_type: 'llama', vocab_size: 40, hidden_size: 16, intermediate_size: 24, num_hidden_layers: 2,
-  num_attention_heads: 2, num_key_value_heads: 1, max_position_embeddings: 32, rms_norm_eps: 1e-5, rope_theta: 10000, tie_word_embeddings: false,
-};
-const P = -100;
-const part = (ids: number[][], mask: number[][], labels: number[][]): TokenBatch => ({
-  inputIds: tf.tensor2d(ids, undefined, 'int32') as Tensor2D,
-  attentionMask: tf.tensor2d(mask, undefined, 'int32') as Tensor2D,
-  labels: tf.tensor2d(labels, undefined, 'int32') as Tensor2D,
-});
-const unlearnBatch = (): UnlearnBatch => ({
-  forget: part([[1, 5, 9, 12, 7, 3], [1, 8, 4, 2, 0, 0]], [[1, 1, 1, 1, 1, 1], [1, 1, 1, 1, 0, 0]], [[P, P, 9, 12, 7, 3], [P, 8, 4, 2, P, P]]),
-  retain: part([[1, 20, 21, 22, 23], [1, 30, 31, 0, 0]], [[1, 1, 1, 1, 1], [1, 1, 1, 0, 0]], [[P, 20, 21, 22, 23], [P, 30, 31, P, P]]),
-  alternate: part([[1, 5, 33, 34, 35], [1, 8, 33, 34, 0]], [[1, 1, 1, 1, 1], [1, 1, 1, 1, 0]], [[P, P, 33, 34, 35], [P, P, 33, 34, P]]),
-});
-const disposeBatch = (b: UnlearnBatch) => Object.values(b).forEach((p: TokenBatch) => tf.dispose([p.inputIds, p.attentionMask, p.labels]));
 
 const OPTIMIZERS: Record<string, Record<string, unknown>> = {
   sgd: { name: 'sgd', lr: 0.05, momentum: 0.9 },
