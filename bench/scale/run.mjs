@@ -9,7 +9,7 @@
 // Every measurement runs in its own process (peak RSS = that process's VmHWM / ru_maxrss). A scenario whose estimated
 // memory exceeds MemAvailable is reported as skipped, not run.
 // Usage (after `pnpm build`): node bench/scale/run.mjs   (or `pnpm bench:scale`)
-// Env: MODELS (llama110M,llama1B), THREADS ("1,2"), STEPS (timed steps, default 2; 1 warm-up step first), SCENARIOS
+// Env: MODELS (llama110M,llama1B), THREADS ("1,2"), STEPS (timed steps, default 5; 1 warm-up step first), SCENARIOS
 //      (a subset of load,full,torch-full,lora,torch-lora,lora-ckpt,norms,zo), LABEL=x writes results-x.json/.md,
 //      DIR (where the HF folders are written, default /tmp/unlearn-bench-scale), PROFILE=0 skips the kernel profile.
 import { spawn } from 'node:child_process';
@@ -247,7 +247,7 @@ async function cpuInfo() {
 async function main() {
   const names = (env.MODELS || 'llama110M,llama1B').split(',');
   const threads = (env.THREADS || '1,2').split(',').map(Number);
-  const steps = Number(env.STEPS || 2);
+  const steps = Number(env.STEPS || 5);
   const dir = env.DIR || '/tmp/unlearn-bench-scale';
   const started = new Date().toISOString();
   const load0 = os.loadavg()[0];
